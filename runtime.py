@@ -1,0 +1,154 @@
+"""Starting Earshot: demo mode, the session key, the web server and background jobs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import store
+from settings import Settings
+
+log = logging.getLogger("earshot")
+
+DEMO_PASSWORD_FILE = "demo-login.json"
+SECRET_KEY_FILE = "secret_key"
+
+
+class RuntimeProblem(Exception):
+    """Earshot cannot start as asked (for example, no SECRET_KEY outside demo mode)."""
+
+
+def is_demo(settings: Settings) -> bool:
+    """Demo mode: no enabled source has its read credentials in the environment."""
+    x, reddit = settings.sources.x, settings.sources.reddit
+    has_x = x.enabled and settings.env(x.bearer_token_env)
+    has_reddit = reddit.enabled and settings.env(reddit.client_id_env) and settings.env(reddit.client_secret_env)
+    return not (has_x or has_reddit)
+
+
+def _private_file(path: Path, make: Callable[[], str]) -> str:
+    """Read a small secret file beside the database, creating it (mode 0600) if missing."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def secret_key(settings: Settings, demo: bool) -> str:
+    """The session-signing key: from the environment, or kept beside the demo database."""
+    key = settings.env(settings.console.secret_key_env)
+    if key:
+        return key
+    if not demo:
+        raise RuntimeProblem(
+            f"{settings.console.secret_key_env} is not set: outside demo mode the console needs a "
+            "secret key in the environment (e.g. export "
+            f"{settings.console.secret_key_env}=$(python -c 'import secrets; print(secrets.token_hex(32))'))"
+        )
+    return _private_file(settings.db_path.parent / SECRET_KEY_FILE, lambda: secrets.token_hex(32))
+
+
+def demo_password(settings: Settings) -> str:
+    """The generated password shared by the demo accounts, kept beside the database."""
+    path = settings.db_path.parent / DEMO_PASSWORD_FILE
+    return json.loads(_private_file(path, lambda: json.dumps({"password": secrets.token_urlsafe(9)})))["password"]
+
+
+def demo_login_line(settings: Settings) -> str:
+    """How to log in to the demo, for the terminal."""
+    return (
+        f"Demo login: admin / {demo_password(settings)}  "
+        "(same password for agents sam and alex, and viewer pat)"
+    )
+
+
+def ensure_demo_users(db, settings: Settings) -> None:
+    """Create the demo staff accounts that don't exist yet."""
+    import demo
+    import users
+
+    password = demo_password(settings)
+    for username, role, display_name in demo.DEMO_USERS:
+        if store.get_user(db, username) is None:
+            users.create(db, username, password, role, display_name)
+
+
+def load_demo(db, settings: Settings, echo: Callable[[str], None] = log.info) -> dict:
+    """Load demo mentions and accounts, then score them when the classifier is available."""
+    import demo
+
+    echo("Loading demo mentions...")
+    summary = demo.load_demo(db, settings)
+    ensure_demo_users(db, settings)
+    classify_pending(db, settings, echo)
+    return summary
+
+
+def classify_pending(db, settings: Settings, echo: Callable[[str], None] = log.info) -> int:
+    """Score unscored mentions; returns how many were scored (0 when no model is available)."""
+    try:
+        from classifier import pipeline
+    except ImportError as exc:
+        echo(f"Classifier not available ({exc}); mentions stay unscored.")
+        return 0
+    return pipeline.classify_pending(db, settings, echo=echo)
+
+
+def prepare(settings: Settings, demo: bool, echo: Callable[[str], None]) -> None:
+    """Create the database and, in demo mode, fill it on first start."""
+    db = store.connect(settings.db_path)
+    try:
+        if demo and store.get_meta(db, "demo_loaded_at") is None:
+            load_demo(db, settings, echo)
+        elif demo:
+            ensure_demo_users(db, settings)
+    finally:
+        db.close()
+
+
+def serve(settings: Settings, host: str, port: int, debug: bool, echo: Callable[[str], None]) -> None:
+    """Serve the console with waitress (or Flask's debug server)."""
+    demo = is_demo(settings)
+    key = secret_key(settings, demo)
+    from web import create_app
+
+    app = create_app(settings, secret_key=key, demo=demo)
+    echo(f"Earshot console on http://{_display_host(host)}:{port}/" + ("  [demo mode]" if demo else ""))
+    if demo:
+        echo(demo_login_line(settings))
+    if debug:
+        app.run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=8, ident="earshot")
+
+
+def run(settings: Settings, host: str, port: int, debug: bool, echo: Callable[[str], None]) -> None:
+    """The main job: prepare the database, start background collection, serve the console."""
+    demo = is_demo(settings)
+    secret_key(settings, demo)  # fail before any work if the key is missing
+    prepare(settings, demo, echo)
+    if not demo:
+        start_background_jobs(settings, echo)
+    serve(settings, host, port, debug, echo)
+
+
+def start_background_jobs(settings: Settings, echo: Callable[[str], None]) -> None:
+    """Schedule the enabled collectors (and classification of what they bring)."""
+    from collectors import schedule
+
+    schedule.start_background(settings, echo=echo)
+
+
+def _display_host(host: str) -> str:
+    """A host name a browser can open."""
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host

@@ -1,0 +1,980 @@
+"""The one home for Earshot's SQL: migrations, connections and named queries."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+
+class StoreError(Exception):
+    """The database could not be opened or a write was refused."""
+
+
+def utcnow() -> str:
+    """The current time as UTC ISO-8601 with seconds precision."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- Migrations -------------------------------------------------------------
+# Each step has a name and never changes once it has shipped: add a new step
+# instead. Steps run in order, each in its own transaction.
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(name: str):
+    """Register a named schema step."""
+
+    def register(fn):
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+@migration("0001_mentions")
+def _m0001_mentions(db: sqlite_utils.Database) -> None:
+    """Mentions, keyed by platform + external id, with full-text search."""
+    db.executescript(
+        """
+        CREATE TABLE mentions (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            query TEXT,
+            text TEXT NOT NULL,
+            language TEXT,
+            url TEXT,
+            author_id TEXT,
+            author_handle TEXT,
+            author_name TEXT,
+            author_reach INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            collected_at TEXT NOT NULL,
+            like_count INTEGER NOT NULL DEFAULT 0,
+            repost_count INTEGER NOT NULL DEFAULT 0,
+            reply_count INTEGER NOT NULL DEFAULT 0,
+            in_reply_to_id TEXT,
+            conversation_id TEXT,
+            thread_id TEXT,
+            mentions_brand_handle INTEGER NOT NULL DEFAULT 0,
+            in_reply_to_brand INTEGER NOT NULL DEFAULT 0,
+            reply_via_api INTEGER NOT NULL DEFAULT 0,
+            raw TEXT,
+            status TEXT NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'open', 'waiting', 'resolved', 'ignored')),
+            assignee TEXT,
+            sentiment TEXT CHECK (sentiment IN ('negative', 'neutral', 'positive')),
+            sentiment_scores TEXT,
+            sentiment_model TEXT,
+            sentiment_low_confidence INTEGER NOT NULL DEFAULT 0,
+            urgency REAL,
+            urgency_parts TEXT,
+            intents TEXT,
+            scored_at TEXT,
+            first_response_at TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (platform, external_id)
+        );
+        CREATE INDEX mentions_urgency ON mentions (urgency DESC);
+        CREATE INDEX mentions_brand_status_urgency ON mentions (brand, status, urgency DESC);
+        CREATE INDEX mentions_status_urgency ON mentions (status, urgency DESC);
+        CREATE INDEX mentions_brand_created ON mentions (brand, created_at);
+        CREATE INDEX mentions_created ON mentions (created_at);
+        CREATE INDEX mentions_platform_created ON mentions (platform, created_at);
+        CREATE INDEX mentions_assignee_status ON mentions (assignee, status);
+        CREATE INDEX mentions_sentiment_created ON mentions (sentiment, created_at);
+        CREATE INDEX mentions_language ON mentions (language);
+        CREATE INDEX mentions_author ON mentions (platform, author_id, created_at);
+        CREATE INDEX mentions_conversation ON mentions (conversation_id);
+        CREATE INDEX mentions_unscored ON mentions (id) WHERE scored_at IS NULL;
+
+        CREATE VIRTUAL TABLE mentions_fts USING fts5(
+            text, author_handle,
+            content='mentions', content_rowid='id', tokenize='trigram'
+        );
+        CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+            INSERT INTO mentions_fts (rowid, text, author_handle)
+            VALUES (new.id, new.text, new.author_handle);
+        END;
+        CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle)
+            VALUES ('delete', old.id, old.text, old.author_handle);
+        END;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text, author_handle ON mentions BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle)
+            VALUES ('delete', old.id, old.text, old.author_handle);
+            INSERT INTO mentions_fts (rowid, text, author_handle)
+            VALUES (new.id, new.text, new.author_handle);
+        END;
+        """
+    )
+
+
+@migration("0002_people_and_work")
+def _m0002_people_and_work(db: sqlite_utils.Database) -> None:
+    """Authors, staff users, tags, notes, corrections, replies and the audit log."""
+    db.executescript(
+        """
+        CREATE TABLE authors (
+            platform TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            handle TEXT,
+            name TEXT,
+            reach INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (platform, author_id)
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            display_name TEXT,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'agent', 'viewer')),
+            created_at TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE tags (
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (mention_id, tag)
+        );
+        CREATE INDEX tags_tag ON tags (tag);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX notes_mention ON notes (mention_id);
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            field TEXT NOT NULL CHECK (field IN ('sentiment', 'urgent')),
+            value TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX corrections_mention ON corrections (mention_id);
+        CREATE TABLE replies (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'sent', 'failed', 'manual', 'demo')),
+            external_id TEXT,
+            url TEXT,
+            error TEXT,
+            override INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX replies_mention ON replies (mention_id);
+        CREATE INDEX replies_sent ON replies (status, sent_at);
+        CREATE TABLE claims (
+            mention_id INTEGER PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            username TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE saved_replies (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            body TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            mention_id INTEGER,
+            detail TEXT
+        );
+        CREATE INDEX audit_mention ON audit_log (mention_id, at);
+        CREATE TABLE login_attempts (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL COLLATE NOCASE,
+            address TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX login_attempts_key ON login_attempts (username, address, at);
+        """
+    )
+
+
+@migration("0003_collection")
+def _m0003_collection(db: sqlite_utils.Database) -> None:
+    """Collector cursors and run history, plus small key-value metadata."""
+    db.executescript(
+        """
+        CREATE TABLE cursors (
+            source TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            query TEXT NOT NULL,
+            value TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, brand, query)
+        );
+        CREATE TABLE collector_runs (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'ok', 'rate_limited', 'error', 'skipped')),
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            pages INTEGER NOT NULL DEFAULT 0,
+            rate_limit_remaining INTEGER,
+            rate_limit_reset TEXT,
+            error TEXT
+        );
+        CREATE INDEX collector_runs_source ON collector_runs (source, started_at);
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        );
+        """
+    )
+
+
+def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
+    """Open the database in WAL mode, applying any pending migrations."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=30000")
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute("INSERT INTO _migrations VALUES (?, ?)", [name, utcnow()])
+        applied.append(name)
+    return applied
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Names of the migrations already applied, in order."""
+    return [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid").fetchall()]
+
+
+# --- Mentions -----------------------------------------------------------------
+
+# Columns a collector or an import may write. Staff fields (status, assignee,
+# tags, notes, corrections) and classifier fields are deliberately absent, so
+# re-collecting a mention can never reset them.
+COLLECTED_COLUMNS = (
+    "platform", "external_id", "brand", "query", "text", "language", "url",
+    "author_id", "author_handle", "author_name", "author_reach",
+    "created_at", "collected_at", "like_count", "repost_count", "reply_count",
+    "in_reply_to_id", "conversation_id", "thread_id",
+    "mentions_brand_handle", "in_reply_to_brand", "reply_via_api", "raw",
+)  # fmt: skip
+
+# On re-collection only what can change on the platform is refreshed.
+REFRESHED_COLUMNS = (
+    "text", "author_handle", "author_name", "author_reach",
+    "like_count", "repost_count", "reply_count", "raw",
+)  # fmt: skip
+
+_UPSERT_SQL = (
+    f"INSERT INTO mentions ({', '.join(COLLECTED_COLUMNS)}, updated_at) "
+    f"VALUES ({', '.join('?' for _ in COLLECTED_COLUMNS)}, ?) "
+    "ON CONFLICT (platform, external_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in REFRESHED_COLUMNS)
+    + ", updated_at = excluded.updated_at"
+)
+
+
+def _mention_params(row: dict, now: str) -> list:
+    """Order one mention dict as upsert parameters."""
+    params = [row.get(c) for c in COLLECTED_COLUMNS]
+    raw_index = COLLECTED_COLUMNS.index("raw")
+    if params[raw_index] is not None and not isinstance(params[raw_index], str):
+        params[raw_index] = json.dumps(params[raw_index], ensure_ascii=False)
+    for name in ("author_reach", "like_count", "repost_count", "reply_count"):
+        i = COLLECTED_COLUMNS.index(name)
+        params[i] = int(params[i] or 0)
+    for name in ("mentions_brand_handle", "in_reply_to_brand", "reply_via_api"):
+        i = COLLECTED_COLUMNS.index(name)
+        params[i] = 1 if params[i] else 0
+    i = COLLECTED_COLUMNS.index("external_id")
+    params[i] = str(params[i])
+    i = COLLECTED_COLUMNS.index("collected_at")
+    params[i] = params[i] or now
+    return params + [now]
+
+
+def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[int, int]:
+    """Insert or refresh mentions by (platform, external_id); return (new, updated).
+
+    Call inside `db.atomic()` together with the cursor that covers the rows.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0, 0
+    now = utcnow()
+    keys = {(r["platform"], str(r["external_id"])) for r in rows}
+    existing = _existing_keys(db, keys)
+    db.conn.executemany(_UPSERT_SQL, [_mention_params(r, now) for r in rows])
+    _upsert_authors(db, rows, now)
+    return len(keys) - len(existing), len(existing)
+
+
+def _existing_keys(db: sqlite_utils.Database, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (platform, external_id) keys are already stored."""
+    found: set[tuple[str, str]] = set()
+    by_platform: dict[str, list[str]] = {}
+    for platform, external_id in keys:
+        by_platform.setdefault(platform, []).append(external_id)
+    for platform, ids in by_platform.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT external_id FROM mentions WHERE platform = ? AND external_id IN ({marks})"
+            found.update((platform, r[0]) for r in db.execute(sql, [platform, *chunk]))
+    return found
+
+
+def _upsert_authors(db: sqlite_utils.Database, rows: list[dict], now: str) -> None:
+    """Keep the authors table current with the newest handle, name and reach."""
+    params = [
+        (r["platform"], r["author_id"], r.get("author_handle"), r.get("author_name"),
+         int(r.get("author_reach") or 0), r.get("created_at") or now, r.get("created_at") or now)
+        for r in rows
+        if r.get("author_id")
+    ]  # fmt: skip
+    db.conn.executemany(
+        "INSERT INTO authors (platform, author_id, handle, name, reach, first_seen, last_seen) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, author_id) DO UPDATE SET "
+        "handle = excluded.handle, name = excluded.name, reach = excluded.reach, "
+        "first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen)",
+        params,
+    )
+
+
+def _count(db: sqlite_utils.Database, table: str) -> int:
+    """Exact row count of a table."""
+    return db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+
+
+def count_mentions(db: sqlite_utils.Database) -> int:
+    """How many mentions the database holds."""
+    return _count(db, "mentions")
+
+
+def iter_mentions(db: sqlite_utils.Database, batch: int = 1000) -> Iterator[dict]:
+    """Every mention in id order, streamed in batches, with its tags."""
+    last = 0
+    while True:
+        rows = list(
+            db.query(
+                "SELECT m.*, (SELECT group_concat(tag, ',') FROM tags t WHERE t.mention_id = m.id)"
+                " AS tags FROM mentions m WHERE id > ? ORDER BY id LIMIT ?",
+                [last, batch],
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["id"]
+
+
+# --- Metadata -------------------------------------------------------------------
+
+
+def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
+    """A value from the meta table, or None."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    """Set a value in the meta table."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+
+# --- Users and audit ------------------------------------------------------------
+
+ROLES = ("admin", "agent", "viewer")
+
+
+def add_user(db, username: str, password_hash: str, role: str, display_name: str | None = None) -> int:
+    """Create a staff user; raise StoreError if the name is taken."""
+    try:
+        with db.atomic():
+            cur = db.execute(
+                "INSERT INTO users (username, display_name, password_hash, role, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [username, display_name or username, password_hash, role, utcnow()],
+            )
+    except sqlite3.IntegrityError as exc:
+        raise StoreError(f"cannot add user {username!r}: {_integrity_reason(exc)}") from exc
+    return cur.lastrowid
+
+
+def _integrity_reason(exc: sqlite3.IntegrityError) -> str:
+    """A short human reason for a constraint failure."""
+    text = str(exc)
+    if "UNIQUE" in text:
+        return "that name is already taken"
+    if "CHECK" in text:
+        return "invalid value (role must be one of " + ", ".join(ROLES) + ")"
+    return text
+
+
+def get_user(db, username: str) -> dict | None:
+    """A user row by name (case-insensitive), or None."""
+    rows = list(db.query("SELECT * FROM users WHERE username = ?", [username]))
+    return rows[0] if rows else None
+
+
+def list_users(db) -> list[dict]:
+    """All users, by name."""
+    return list(db.query("SELECT id, username, display_name, role, created_at, disabled FROM users ORDER BY username"))
+
+
+def update_user(db, username: str, **fields) -> None:
+    """Change a user's role or password hash; raise StoreError if unknown."""
+    allowed = {"role", "password_hash", "display_name", "disabled"}
+    if not fields or set(fields) - allowed:
+        raise StoreError(f"cannot update fields {sorted(set(fields) - allowed)}")
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    try:
+        with db.atomic():
+            cur = db.execute(f"UPDATE users SET {sets} WHERE username = ?", [*fields.values(), username])
+    except sqlite3.IntegrityError as exc:
+        raise StoreError(f"cannot update user {username!r}: {_integrity_reason(exc)}") from exc
+    if cur.rowcount == 0:
+        raise StoreError(f"no user named {username!r}")
+
+
+def audit(db, actor: str, action: str, mention_id: int | None = None, detail: dict | None = None) -> None:
+    """Append one entry to the audit log (inside the caller's transaction)."""
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, mention_id, detail) VALUES (?, ?, ?, ?, ?)",
+        [utcnow(), actor, action, mention_id, json.dumps(detail, ensure_ascii=False) if detail else None],
+    )
+
+
+def sentiment_corrections(db: sqlite_utils.Database) -> list[dict]:
+    """The latest staff sentiment correction per mention, as training rows."""
+    return list(
+        db.query(
+            "SELECT m.text AS text, c.value AS label FROM corrections c "
+            "JOIN mentions m ON m.id = c.mention_id "
+            "WHERE c.field = 'sentiment' AND c.id = ("
+            "  SELECT max(id) FROM corrections WHERE mention_id = c.mention_id AND field = 'sentiment')"
+            " ORDER BY c.id"
+        )
+    )
+
+
+# --- Console ----------------------------------------------------------------------
+# Named queries for the web console (web/). Lists select only the columns a
+# page shows, never `raw`, so a page of 50 stays small on a big database.
+
+STATUSES = ("new", "open", "waiting", "resolved", "ignored")
+ACTIVE_SQL = "m.status IN ('new', 'open', 'waiting')"
+PUBLIC_REPLY_STATUSES = ("sent", "manual", "demo")
+INBOX_ORDERS = {
+    "urgency": "m.urgency DESC, m.id DESC",
+    "newest": "m.created_at DESC, m.id DESC",
+    "waiting": "m.created_at ASC, m.id ASC",
+}
+LIST_COLUMNS = (
+    "m.id, m.platform, m.external_id, m.brand, m.text, m.language, m.url, m.author_id, "
+    "m.author_handle, m.author_name, m.author_reach, m.created_at, m.status, m.assignee, "
+    "m.sentiment, m.sentiment_low_confidence, m.urgency, m.first_response_at, m.reply_via_api"
+)
+
+
+class ReplyConflict(StoreError):
+    """The mention already has a public (or in-flight) reply and no override was given."""
+
+    def __init__(self, reply: dict):
+        super().__init__(f"mention {reply['mention_id']} already has a {reply['status']} reply")
+        self.reply = reply
+
+
+@migration("0004_console_indexes")
+def _m0004_console_indexes(db: sqlite_utils.Database) -> None:
+    """Partial indexes for the default (active) inbox, threads and claims."""
+    db.executescript(
+        """
+        CREATE INDEX mentions_active_urgency ON mentions (urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+        CREATE INDEX mentions_active_brand_urgency ON mentions (brand, urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+        CREATE INDEX mentions_thread ON mentions (platform, thread_id) WHERE thread_id IS NOT NULL;
+        CREATE INDEX claims_expiry ON claims (expires_at);
+        """
+    )
+
+
+def _minutes_from_now(minutes: float) -> str:
+    """UTC ISO-8601 time `minutes` from now (negative for the past)."""
+    moment = datetime.now(UTC) + timedelta(minutes=minutes)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _inbox_where(filters: dict) -> tuple[str, list]:
+    """WHERE clause and parameters for inbox filters (status defaults to 'active')."""
+    clauses, params = [], []
+    status = filters.get("status") or "active"
+    if status == "active":
+        clauses.append(ACTIVE_SQL)
+    elif status != "all":
+        clauses.append("m.status = ?")
+        params.append(status)
+    for column in ("brand", "platform", "sentiment", "language"):
+        if filters.get(column):
+            clauses.append(f"m.{column} = ?")
+            params.append(filters[column])
+    if filters.get("assignee") == "none":
+        clauses.append("m.assignee IS NULL")
+    elif filters.get("assignee"):
+        clauses.append("m.assignee = ?")
+        params.append(filters["assignee"])
+    if filters.get("since"):
+        clauses.append("m.created_at >= ?")
+        params.append(filters["since"])
+    if filters.get("until"):
+        clauses.append("m.created_at < ?")
+        params.append(filters["until"])
+    if filters.get("tag"):
+        clauses.append("m.id IN (SELECT mention_id FROM tags WHERE tag = ?)")
+        params.append(filters["tag"])
+    if filters.get("q"):
+        search_sql, search_params = _search_where(filters["q"])
+        clauses.extend(search_sql)
+        params.extend(search_params)
+    return " AND ".join(clauses) or "1", params
+
+
+def _search_where(query: str) -> tuple[list[str], list]:
+    """Full-text clauses: trigram FTS for terms of 3+ characters, LIKE for shorter ones."""
+    terms = query.split()
+    long_terms = [t for t in terms if len(t) >= 3]
+    clauses, params = [], []
+    if long_terms:
+        clauses.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+        params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
+    for term in (t for t in terms if len(t) < 3):
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append("(m.text LIKE ? ESCAPE '\\' OR m.author_handle LIKE ? ESCAPE '\\')")
+        params.extend([pattern, pattern])
+    return clauses, params
+
+
+def inbox_mentions(db, filters: dict, order: str = "urgency", limit: int = 50, offset: int = 0) -> list[dict]:
+    """One page of the inbox, with each mention's tags and live claim."""
+    where, params = _inbox_where(filters)
+    sql = (
+        f"SELECT {LIST_COLUMNS}, "
+        "(SELECT group_concat(tag, ',') FROM tags t WHERE t.mention_id = m.id) AS tags, "
+        "(SELECT username FROM claims c WHERE c.mention_id = m.id AND c.expires_at > ?) AS claimed_by "
+        f"FROM mentions m WHERE {where} ORDER BY {INBOX_ORDERS[order]} LIMIT ? OFFSET ?"
+    )
+    return list(db.query(sql, [utcnow(), *params, limit, offset]))
+
+
+def inbox_status_counts(db, filters: dict, cap: int = 10_000) -> dict[str, int]:
+    """Mentions per status under the other filters; a count above `cap` is returned as cap + 1."""
+    counts = {}
+    for status in STATUSES:
+        where, params = _inbox_where({**filters, "status": status})
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM mentions m WHERE {where} LIMIT ?)"
+        counts[status] = db.execute(sql, [*params, cap + 1]).fetchone()[0]
+    return counts
+
+
+def newest_mention_id(db) -> int:
+    """The highest mention id (0 for an empty database)."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
+
+
+def mentions_since(db, filters: dict, since_id: int, limit: int = 10) -> list[dict]:
+    """Mentions matching the filters that arrived after `since_id`, newest first."""
+    where, params = _inbox_where(filters)
+    sql = f"SELECT {LIST_COLUMNS} FROM mentions m WHERE m.id > ? AND {where} ORDER BY m.id DESC LIMIT ?"
+    return list(db.query(sql, [since_id, *params, limit]))
+
+
+def distinct_values(db, column: str, limit: int = 200) -> list[str]:
+    """Distinct values of an indexed column, by skip-scan (fast on big tables)."""
+    table, col = {"language": ("mentions", "language"), "platform": ("mentions", "platform"),
+                  "tag": ("tags", "tag")}[column]  # fmt: skip
+    sql = (
+        f"WITH RECURSIVE v(x) AS (SELECT min({col}) FROM {table} UNION ALL "
+        f"SELECT (SELECT min({col}) FROM {table} WHERE {col} > v.x) FROM v WHERE v.x IS NOT NULL) "
+        "SELECT x FROM v WHERE x IS NOT NULL LIMIT ?"
+    )
+    return [row[0] for row in db.execute(sql, [limit]).fetchall()]
+
+
+def get_mention(db, mention_id: int) -> dict | None:
+    """One mention with every column, or None."""
+    rows = list(db.query("SELECT * FROM mentions WHERE id = ?", [mention_id]))
+    return rows[0] if rows else None
+
+
+def get_author(db, platform: str, author_id: str | None) -> dict | None:
+    """The author's stored profile, or None."""
+    rows = list(db.query("SELECT * FROM authors WHERE platform = ? AND author_id = ?", [platform, author_id]))
+    return rows[0] if rows else None
+
+
+def author_mentions(db, mention: dict, limit: int = 10) -> list[dict]:
+    """The author's other mentions, newest first."""
+    sql = (
+        f"SELECT {LIST_COLUMNS} FROM mentions m WHERE m.platform = ? AND m.author_id = ? AND m.id != ? "
+        "ORDER BY m.created_at DESC LIMIT ?"
+    )
+    return list(db.query(sql, [mention["platform"], mention["author_id"], mention["id"], limit]))
+
+
+def author_replies(db, mention: dict, limit: int = 10) -> list[dict]:
+    """Our public replies to this author, on any of their mentions, newest first."""
+    sql = (
+        "SELECT r.*, m.text AS mention_text FROM mentions m JOIN replies r ON r.mention_id = m.id "
+        "WHERE m.platform = ? AND m.author_id = ? AND r.status IN ('sent', 'manual', 'demo') "
+        "ORDER BY r.created_at DESC LIMIT ?"
+    )
+    return list(db.query(sql, [mention["platform"], mention["author_id"], limit]))
+
+
+def is_returning_customer(db, mention: dict) -> bool:
+    """Whether we answered this author on an earlier mention."""
+    sql = (
+        "SELECT EXISTS (SELECT 1 FROM mentions p JOIN replies r ON r.mention_id = p.id "
+        "WHERE p.platform = ? AND p.author_id = ? AND p.created_at < ? "
+        "AND r.status IN ('sent', 'manual', 'demo'))"
+    )
+    params = [mention["platform"], mention["author_id"], mention["created_at"]]
+    return bool(db.execute(sql, params).fetchone()[0])
+
+
+def thread_context(db, mention: dict, limit: int = 30) -> list[dict]:
+    """Other mentions in the same conversation or thread, plus the parent, oldest first."""
+    clauses, params = [], []
+    for column, key in (("conversation_id", "conversation_id"), ("thread_id", "thread_id"),
+                        ("external_id", "in_reply_to_id")):  # fmt: skip
+        if mention.get(key):
+            clauses.append(f"m.{column} = ?")
+            params.append(mention[key])
+    if not clauses:
+        return []
+    sql = (
+        f"SELECT {LIST_COLUMNS} FROM mentions m WHERE m.platform = ? AND m.id != ? "
+        f"AND ({' OR '.join(clauses)}) ORDER BY m.created_at LIMIT ?"
+    )
+    return list(db.query(sql, [mention["platform"], mention["id"], *params, limit]))
+
+
+def mention_tags(db, mention_id: int) -> list[str]:
+    """The mention's tags, alphabetically."""
+    rows = db.execute("SELECT tag FROM tags WHERE mention_id = ? ORDER BY tag", [mention_id]).fetchall()
+    return [row[0] for row in rows]
+
+
+def mention_notes(db, mention_id: int) -> list[dict]:
+    """Internal notes on a mention, oldest first."""
+    return list(db.query("SELECT * FROM notes WHERE mention_id = ? ORDER BY id", [mention_id]))
+
+
+def mention_corrections(db, mention_id: int) -> list[dict]:
+    """Staff corrections of sentiment or urgency, newest first."""
+    return list(db.query("SELECT * FROM corrections WHERE mention_id = ? ORDER BY id DESC", [mention_id]))
+
+
+def mention_audit(db, mention_id: int, limit: int = 100) -> list[dict]:
+    """The mention's audit trail, newest first."""
+    sql = "SELECT * FROM audit_log WHERE mention_id = ? ORDER BY at DESC, id DESC LIMIT ?"
+    return list(db.query(sql, [mention_id, limit]))
+
+
+def mention_replies(db, mention_id: int) -> list[dict]:
+    """Every reply attempt on a mention, oldest first."""
+    return list(db.query("SELECT * FROM replies WHERE mention_id = ? ORDER BY id", [mention_id]))
+
+
+def _existing_ids(db, ids: Iterable[int]) -> list[int]:
+    """The subset of mention ids that exist."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    return [r[0] for r in db.execute(f"SELECT id FROM mentions WHERE id IN ({marks})", ids).fetchall()]
+
+
+def set_status(db, ids: Iterable[int], status: str, actor: str) -> int:
+    """Move mentions to a workflow status; return how many changed."""
+    if status not in STATUSES:
+        raise StoreError(f"unknown status {status!r}")
+    found = _existing_ids(db, ids)
+    with db.atomic():
+        for mention_id in found:
+            db.execute("UPDATE mentions SET status = ?, updated_at = ? WHERE id = ?", [status, utcnow(), mention_id])
+            audit(db, actor, "status", mention_id, {"status": status})
+    return len(found)
+
+
+def assign(db, ids: Iterable[int], username: str | None, actor: str) -> int:
+    """Assign mentions to a user (None unassigns); return how many changed."""
+    found = _existing_ids(db, ids)
+    with db.atomic():
+        for mention_id in found:
+            db.execute("UPDATE mentions SET assignee = ?, updated_at = ? WHERE id = ?", [username, utcnow(), mention_id])
+            audit(db, actor, "assign", mention_id, {"assignee": username})
+    return len(found)
+
+
+def add_tag(db, ids: Iterable[int], tag: str, actor: str) -> int:
+    """Tag mentions (already-tagged ones are left alone); return how many were tagged."""
+    found = _existing_ids(db, ids)
+    with db.atomic():
+        for mention_id in found:
+            db.execute(
+                "INSERT OR IGNORE INTO tags (mention_id, tag, created_by, created_at) VALUES (?, ?, ?, ?)",
+                [mention_id, tag, actor, utcnow()],
+            )
+            audit(db, actor, "tag.add", mention_id, {"tag": tag})
+    return len(found)
+
+
+def remove_tag(db, mention_id: int, tag: str, actor: str) -> None:
+    """Remove one tag from a mention."""
+    with db.atomic():
+        db.execute("DELETE FROM tags WHERE mention_id = ? AND tag = ?", [mention_id, tag])
+        audit(db, actor, "tag.remove", mention_id, {"tag": tag})
+
+
+def add_note(db, mention_id: int, author: str, body: str) -> None:
+    """Add an internal note to a mention."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO notes (mention_id, author, body, created_at) VALUES (?, ?, ?, ?)",
+            [mention_id, author, body, utcnow()],
+        )
+        audit(db, author, "note", mention_id)
+
+
+def add_correction(db, mention_id: int, field: str, value: str, author: str) -> None:
+    """Store a staff correction (field 'sentiment' or 'urgent') for training."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO corrections (mention_id, field, value, author, created_at) VALUES (?, ?, ?, ?, ?)",
+            [mention_id, field, value, author, utcnow()],
+        )
+        audit(db, author, "correct", mention_id, {field: value})
+
+
+def claim_mention(db, mention_id: int, username: str, minutes: float) -> dict:
+    """Claim a mention unless someone else holds a live claim; return the claim that stands."""
+    now = utcnow()
+    with db.atomic():
+        db.execute(
+            "INSERT INTO claims (mention_id, username, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (mention_id) DO UPDATE SET username = excluded.username, "
+            "expires_at = excluded.expires_at WHERE claims.username = excluded.username "
+            "OR claims.expires_at <= ?",
+            [mention_id, username, _minutes_from_now(minutes), now],
+        )
+    return active_claim(db, mention_id)
+
+
+def active_claim(db, mention_id: int) -> dict | None:
+    """The live claim on a mention with the claimer's display name, or None."""
+    rows = list(
+        db.query(
+            "SELECT c.*, coalesce(u.display_name, c.username) AS display_name FROM claims c "
+            "LEFT JOIN users u ON u.username = c.username WHERE c.mention_id = ? AND c.expires_at > ?",
+            [mention_id, utcnow()],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def release_claim(db, mention_id: int, username: str) -> None:
+    """Drop this user's claim on a mention."""
+    with db.atomic():
+        db.execute("DELETE FROM claims WHERE mention_id = ? AND username = ?", [mention_id, username])
+
+
+def start_reply(db, mention_id: int, key: str, author: str, body: str, override: bool = False) -> tuple[dict, bool]:
+    """Record a reply as pending; return (reply, created).
+
+    A reused idempotency key returns the existing reply with created False.
+    Without `override`, a mention that already has a public or pending reply
+    raises ReplyConflict; the check and the insert are one statement, so two
+    agents cannot both pass it.
+    """
+    existing = get_reply_by_key(db, key)
+    if existing:
+        return existing, False
+    try:
+        with db.atomic():
+            cur = db.execute(
+                "INSERT INTO replies (mention_id, idempotency_key, author, body, status, override, created_at) "
+                "SELECT ?, ?, ?, ?, 'pending', ?, ? WHERE ? OR NOT EXISTS (SELECT 1 FROM replies "
+                "WHERE mention_id = ? AND status IN ('pending', 'sent', 'manual', 'demo'))",
+                [mention_id, key, author, body, int(override), utcnow(), int(override), mention_id],
+            )
+            if cur.rowcount:
+                audit(db, author, "reply.start", mention_id, {"override": bool(override)})
+    except sqlite3.IntegrityError as exc:
+        if "UNIQUE" not in str(exc):
+            raise StoreError(f"cannot record reply: {_integrity_reason(exc)}") from exc
+        return get_reply_by_key(db, key), False
+    if not cur.rowcount:
+        raise ReplyConflict(public_reply(db, mention_id))
+    return get_reply(db, cur.lastrowid), True
+
+
+def finish_reply(db, reply_id: int, status: str, actor: str, external_id: str | None = None,
+                 url: str | None = None, error: str | None = None) -> None:  # fmt: skip
+    """Mark a reply sent, failed, manual or demo; a public reply answers the mention."""
+    now = utcnow()
+    public = status in PUBLIC_REPLY_STATUSES
+    reply = get_reply(db, reply_id)
+    with db.atomic():
+        db.execute(
+            "UPDATE replies SET status = ?, external_id = ?, url = ?, error = ?, sent_at = ? WHERE id = ?",
+            [status, external_id, url, error, now if public else None, reply_id],
+        )
+        if public:
+            db.execute(
+                "UPDATE mentions SET first_response_at = coalesce(first_response_at, ?), updated_at = ?, "
+                "status = CASE WHEN status IN ('new', 'open') THEN 'waiting' ELSE status END WHERE id = ?",
+                [now, now, reply["mention_id"]],
+            )
+            db.execute("DELETE FROM claims WHERE mention_id = ?", [reply["mention_id"]])
+        audit(db, actor, f"reply.{status}", reply["mention_id"], {"reply": reply_id, "error": error})
+
+
+def get_reply(db, reply_id: int) -> dict | None:
+    """One reply row, or None."""
+    rows = list(db.query("SELECT * FROM replies WHERE id = ?", [reply_id]))
+    return rows[0] if rows else None
+
+
+def get_reply_by_key(db, key: str) -> dict | None:
+    """The reply recorded under an idempotency key, or None."""
+    rows = list(db.query("SELECT * FROM replies WHERE idempotency_key = ?", [key]))
+    return rows[0] if rows else None
+
+
+def public_reply(db, mention_id: int) -> dict | None:
+    """The latest public or in-flight reply on a mention, with the author's display name."""
+    rows = list(
+        db.query(
+            "SELECT r.*, coalesce(u.display_name, r.author) AS display_name FROM replies r "
+            "LEFT JOIN users u ON u.username = r.author WHERE r.mention_id = ? "
+            "AND r.status IN ('pending', 'sent', 'manual', 'demo') ORDER BY r.id DESC LIMIT 1",
+            [mention_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def saved_replies(db) -> list[dict]:
+    """Saved reply templates, by name."""
+    return list(db.query("SELECT * FROM saved_replies ORDER BY name"))
+
+
+def add_saved_reply(db, name: str, body: str, actor: str) -> None:
+    """Create or replace a saved reply template."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO saved_replies (name, body) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+            [name, body],
+        )
+        audit(db, actor, "saved_reply.save", detail={"name": name})
+
+
+def delete_saved_reply(db, saved_id: int, actor: str) -> None:
+    """Delete a saved reply template."""
+    with db.atomic():
+        db.execute("DELETE FROM saved_replies WHERE id = ?", [saved_id])
+        audit(db, actor, "saved_reply.delete", detail={"id": saved_id})
+
+
+def failed_logins(db, username: str, address: str, minutes: float) -> int:
+    """Failed logins for this name from this address in the last `minutes`."""
+    sql = "SELECT count(*) FROM login_attempts WHERE username = ? AND address = ? AND at > ?"
+    return db.execute(sql, [username, address, _minutes_from_now(-minutes)]).fetchone()[0]
+
+
+def record_failed_login(db, username: str, address: str, keep_minutes: float = 1440) -> None:
+    """Remember a failed login, forgetting attempts older than `keep_minutes`."""
+    with db.atomic():
+        db.execute("INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)", [username, address, utcnow()])
+        db.execute("DELETE FROM login_attempts WHERE at < ?", [_minutes_from_now(-keep_minutes)])
+
+
+def clear_failed_logins(db, username: str, address: str) -> None:
+    """Forget failed logins after a successful one."""
+    with db.atomic():
+        db.execute("DELETE FROM login_attempts WHERE username = ? AND address = ?", [username, address])
+
+
+def thank_you_mentions(db, brands: Iterable[str], limit: int = 50) -> list[dict]:
+    """Unanswered positive mentions, for our brands, from authors we answered before."""
+    brands = list(brands) or [""]
+    marks = ", ".join("?" for _ in brands)
+    sql = (
+        "WITH answered AS (SELECT p.platform, p.author_id, min(p.created_at) AS first_at "
+        "FROM replies r JOIN mentions p ON p.id = r.mention_id "
+        "WHERE r.status IN ('sent', 'manual', 'demo') AND p.author_id IS NOT NULL "
+        "GROUP BY p.platform, p.author_id) "
+        f"SELECT {LIST_COLUMNS} FROM answered a JOIN mentions m "
+        "ON m.platform = a.platform AND m.author_id = a.author_id AND m.created_at > a.first_at "
+        f"WHERE m.sentiment = 'positive' AND m.first_response_at IS NULL AND m.status != 'ignored' "
+        f"AND m.brand IN ({marks}) ORDER BY m.created_at DESC LIMIT ?"
+    )
+    return list(db.query(sql, [*brands, limit]))
+
+
+def collector_runs(db, source: str, limit: int = 10) -> list[dict]:
+    """A source's most recent collector runs, newest first."""
+    sql = "SELECT * FROM collector_runs WHERE source = ? ORDER BY started_at DESC, id DESC LIMIT ?"
+    return list(db.query(sql, [source, limit]))
