@@ -82,36 +82,37 @@ def _m0001_mentions(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL,
             UNIQUE (platform, external_id)
         );
-        CREATE INDEX mentions_urgency ON mentions (urgency DESC);
+        -- Indexes serve the inbox sorts and filters and the dashboard's date
+        -- ranges. Columns empty at collection time get partial indexes, so
+        -- ingest only pays for the indexes it needs.
         CREATE INDEX mentions_brand_status_urgency ON mentions (brand, status, urgency DESC);
         CREATE INDEX mentions_status_urgency ON mentions (status, urgency DESC);
         CREATE INDEX mentions_brand_created ON mentions (brand, created_at);
         CREATE INDEX mentions_created ON mentions (created_at);
-        CREATE INDEX mentions_platform_created ON mentions (platform, created_at);
-        CREATE INDEX mentions_assignee_status ON mentions (assignee, status);
-        CREATE INDEX mentions_sentiment_created ON mentions (sentiment, created_at);
-        CREATE INDEX mentions_language ON mentions (language);
         CREATE INDEX mentions_author ON mentions (platform, author_id, created_at);
-        CREATE INDEX mentions_conversation ON mentions (conversation_id);
         CREATE INDEX mentions_unscored ON mentions (id) WHERE scored_at IS NULL;
+        CREATE INDEX mentions_assignee ON mentions (assignee, status) WHERE assignee IS NOT NULL;
+        CREATE INDEX mentions_sentiment_created ON mentions (sentiment, created_at)
+            WHERE sentiment IS NOT NULL;
+        CREATE INDEX mentions_language ON mentions (language, urgency DESC)
+            WHERE language IS NOT NULL AND language != 'en';
+        CREATE INDEX mentions_conversation ON mentions (conversation_id)
+            WHERE conversation_id IS NOT NULL;
 
+        -- Trigram tokens find substrings in any script, Thai and CJK included.
+        -- columnsize=0: results are ordered by urgency, never by bm25 rank.
         CREATE VIRTUAL TABLE mentions_fts USING fts5(
-            text, author_handle,
-            content='mentions', content_rowid='id', tokenize='trigram'
+            text, content='mentions', content_rowid='id', tokenize='trigram', columnsize=0
         );
         CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
-            INSERT INTO mentions_fts (rowid, text, author_handle)
-            VALUES (new.id, new.text, new.author_handle);
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
         END;
         CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
-            INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle)
-            VALUES ('delete', old.id, old.text, old.author_handle);
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
         END;
-        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text, author_handle ON mentions BEGIN
-            INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle)
-            VALUES ('delete', old.id, old.text, old.author_handle);
-            INSERT INTO mentions_fts (rowid, text, author_handle)
-            VALUES (new.id, new.text, new.author_handle);
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
         END;
         """
     )
@@ -978,3 +979,162 @@ def collector_runs(db, source: str, limit: int = 10) -> list[dict]:
     """A source's most recent collector runs, newest first."""
     sql = "SELECT * FROM collector_runs WHERE source = ? ORDER BY started_at DESC, id DESC LIMIT ?"
     return list(db.query(sql, [source, limit]))
+
+
+# --- Collection -------------------------------------------------------------------
+
+
+def get_cursor(db, source: str, brand: str, query: str) -> str | None:
+    """A collector's saved cursor for one (source, brand, query), or None."""
+    row = db.execute(
+        "SELECT value FROM cursors WHERE source = ? AND brand = ? AND query = ?", [source, brand, query]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def set_cursor(db, source: str, brand: str, query: str, value: str) -> None:
+    """Save a cursor; call inside the `db.atomic()` that saves the rows it covers."""
+    db.execute(
+        "INSERT INTO cursors (source, brand, query, value, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (source, brand, query) DO UPDATE SET value = excluded.value, "
+        "updated_at = excluded.updated_at",
+        [source, brand, query, value, utcnow()],
+    )
+
+
+def start_collector_run(db, source: str) -> int:
+    """Record that a collector run has started; return its id."""
+    with db.atomic():
+        cur = db.execute(
+            "INSERT INTO collector_runs (source, started_at, status) VALUES (?, ?, 'running')",
+            [source, utcnow()],
+        )
+    return cur.lastrowid
+
+
+COLLECTOR_RUN_FIELDS = ("status", "new", "updated", "pages", "rate_limit_remaining", "rate_limit_reset", "error")
+
+
+def finish_collector_run(db, run_id: int, **fields) -> None:
+    """Close a collector run with its status, counts and rate-limit state."""
+    unknown = set(fields) - set(COLLECTOR_RUN_FIELDS)
+    if unknown:
+        raise StoreError(f"unknown collector_runs fields {sorted(unknown)}")
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    with db.atomic():
+        db.execute(
+            f"UPDATE collector_runs SET {sets}, finished_at = ? WHERE id = ?",
+            [*fields.values(), utcnow(), run_id],
+        )
+
+
+def record_skipped_run(db, source: str, reason: str, rate_limit_reset: str | None = None) -> None:
+    """Record a collector run that did not start (no credentials, or waiting for a reset)."""
+    now = utcnow()
+    with db.atomic():
+        db.execute(
+            "INSERT INTO collector_runs (source, started_at, finished_at, status, rate_limit_reset, error) "
+            "VALUES (?, ?, ?, 'skipped', ?, ?)",
+            [source, now, now, rate_limit_reset, reason],
+        )
+
+
+def last_attempted_run(db, source: str) -> dict | None:
+    """The source's most recent run that was not skipped, or None."""
+    rows = list(
+        db.query(
+            "SELECT * FROM collector_runs WHERE source = ? AND status != 'skipped' ORDER BY id DESC LIMIT 1",
+            [source],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def close_interrupted_runs(db, source: str) -> int:
+    """Mark runs left 'running' by a killed process as errors; call while holding the collect lock."""
+    with db.atomic():
+        cur = db.execute(
+            "UPDATE collector_runs SET status = 'error', finished_at = ?, "
+            "error = 'interrupted before it finished' WHERE source = ? AND status = 'running'",
+            [utcnow(), source],
+        )
+    return cur.rowcount
+
+
+def inbox_core(db: sqlite_utils.Database, brand: str, status: str, limit: int = 50) -> list[dict]:
+    """The inbox's core query: the most urgent mentions of one brand in one status."""
+    return list(
+        db.query(
+            "SELECT * FROM mentions WHERE brand = ? AND status = ? ORDER BY urgency DESC LIMIT ?",
+            [brand, status, limit],
+        )
+    )
+
+
+# --- Classifier -------------------------------------------------------------------
+
+_SCORING_COLUMNS = (
+    "id, platform, brand, text, language, created_at, author_reach, like_count, repost_count, "
+    "reply_count, mentions_brand_handle, in_reply_to_brand, first_response_at"
+)
+
+
+def count_unscored(db: sqlite_utils.Database, rescore: bool = False) -> int:
+    """How many mentions the classifier has yet to score (all of them with rescore)."""
+    where = "" if rescore else " WHERE scored_at IS NULL"
+    return db.execute(f"SELECT count(*) FROM mentions{where}").fetchone()[0]
+
+
+def mentions_to_score(db: sqlite_utils.Database, after_id: int, limit: int, rescore: bool = False) -> list[dict]:
+    """The next batch of unscored mentions (any mentions with rescore) with id > after_id."""
+    where = "id > ?" if rescore else "id > ? AND scored_at IS NULL"
+    sql = f"SELECT {_SCORING_COLUMNS} FROM mentions WHERE {where} ORDER BY id LIMIT ?"
+    return list(db.query(sql, [after_id, limit]))
+
+
+def save_scores(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Write sentiment, urgency and intents for scored mentions, in one transaction."""
+    now = utcnow()
+    params = [
+        (r["sentiment"], json.dumps(r["sentiment_scores"]), r["sentiment_model"],
+         int(bool(r["sentiment_low_confidence"])), r["urgency"], json.dumps(r["urgency_parts"]),
+         json.dumps(r["intents"]), now, now, r["id"])
+        for r in rows
+    ]  # fmt: skip
+    with db.atomic():
+        db.conn.executemany(
+            "UPDATE mentions SET sentiment = ?, sentiment_scores = ?, sentiment_model = ?, "
+            "sentiment_low_confidence = ?, urgency = ?, urgency_parts = ?, intents = ?, "
+            "scored_at = ?, updated_at = ? WHERE id = ?",
+            params,
+        )
+
+
+def mentions_awaiting_refresh(db: sqlite_utils.Database, since: str) -> list[dict]:
+    """Scored mentions whose waiting time still moves their urgency.
+
+    Open ones created since `since` with no response yet, and answered ones that
+    still carry waiting points.
+    """
+    sql = (
+        f"SELECT {_SCORING_COLUMNS}, sentiment_scores, sentiment_low_confidence FROM mentions "
+        "WHERE scored_at IS NOT NULL AND ("
+        "  (first_response_at IS NULL AND status IN ('new', 'open') AND created_at >= ?)"
+        "  OR (first_response_at IS NOT NULL AND json_extract(urgency_parts, '$.waiting') > 0))"
+    )
+    return list(db.query(sql, [since]))
+
+
+def save_urgency(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Write recomputed urgency scores and parts."""
+    params = [(r["urgency"], json.dumps(r["urgency_parts"]), r["id"]) for r in rows]
+    with db.atomic():
+        db.conn.executemany("UPDATE mentions SET urgency = ?, urgency_parts = ? WHERE id = ?", params)
+
+
+def mention_id(db, platform: str, external_id: str) -> int | None:
+    """The stored id of a mention by its platform key, or None."""
+    row = db.execute(
+        "SELECT id FROM mentions WHERE platform = ? AND external_id = ?", [platform, str(external_id)]
+    ).fetchone()
+    return row[0] if row else None
