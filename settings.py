@@ -108,6 +108,36 @@ class SlaSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Spike detection and alert delivery (reputation/); secrets only by env-var name."""
+
+    enabled: bool = True
+    check_minutes: int = 15
+    window_minutes: int = 60
+    baseline_days: int = 7
+    min_mentions: int = 20
+    volume_ratio: float = 3.0
+    volume_z: float = 3.0
+    negative_min_mentions: int = 15
+    negative_rise: float = 0.2
+    negative_z: float = 3.0
+    cooldown_minutes: int = 180
+    include_competitors: bool = False
+    banner_hours: int = 24
+    max_attempts: int = 5
+    retry_minutes: float = 2.0
+    timeout_seconds: float = 10.0
+    webhook_url_env: str = "EARSHOT_ALERT_WEBHOOK_URL"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password_env: str = "EARSHOT_SMTP_PASSWORD"
+    email_from: str = "earshot@localhost"
+    email_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     page_size: int = 50
     refresh_seconds: int = 20
@@ -125,6 +155,7 @@ class Settings:
     urgency: UrgencyWeights = field(default_factory=UrgencyWeights)
     sla: SlaSettings = field(default_factory=SlaSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     config_path: str = field(default=str(DEFAULT_CONFIG), metadata={"internal": True})
 
     @property

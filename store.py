@@ -40,7 +40,8 @@ def migration(name: str):
 @migration("0001_mentions")
 def _m0001_mentions(db: sqlite_utils.Database) -> None:
     """Mentions, keyed by platform + external id, with full-text search."""
-    db.executescript(
+    run_script(
+        db,
         """
         CREATE TABLE mentions (
             id INTEGER PRIMARY KEY,
@@ -121,7 +122,8 @@ def _m0001_mentions(db: sqlite_utils.Database) -> None:
 @migration("0002_people_and_work")
 def _m0002_people_and_work(db: sqlite_utils.Database) -> None:
     """Authors, staff users, tags, notes, corrections, replies and the audit log."""
-    db.executescript(
+    run_script(
+        db,
         """
         CREATE TABLE authors (
             platform TEXT NOT NULL,
@@ -217,7 +219,8 @@ def _m0002_people_and_work(db: sqlite_utils.Database) -> None:
 @migration("0003_collection")
 def _m0003_collection(db: sqlite_utils.Database) -> None:
     """Collector cursors and run history, plus small key-value metadata."""
-    db.executescript(
+    run_script(
+        db,
         """
         CREATE TABLE cursors (
             source TEXT NOT NULL,
@@ -268,20 +271,53 @@ def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
     return db
 
 
+def run_script(db: sqlite_utils.Database, sql: str) -> None:
+    """Run a multi-statement schema script inside the current transaction.
+
+    (sqlite3's executescript would commit first, so a failed step could leave
+    half a schema behind.)
+    """
+    statement = ""
+    for line in sql.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.conn.execute(statement)
+            statement = ""
+    if statement.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in statement.splitlines()
+    ):
+        raise StoreError(f"incomplete SQL statement in migration: {statement.strip()[:80]}")
+
+
+def _pending(db: sqlite_utils.Database) -> list[tuple[str, Callable]]:
+    """Registered migrations not yet recorded as applied."""
+    db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    return [(name, step) for name, step in MIGRATIONS if name not in done]
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations in order; return the names applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    """Apply pending migrations in order, each in its own transaction; return their names.
+
+    Each step takes the write lock first and re-checks, so two processes
+    opening a new database at once never apply the same step twice.
+    """
+    if db.conn.in_transaction:
+        db.conn.commit()
+    if not _pending(db):
+        return []
     applied = []
     for name, step in MIGRATIONS:
-        if name in done:
-            continue
-        with db.atomic():
-            step(db)
-            db.execute("INSERT INTO _migrations VALUES (?, ?)", [name, utcnow()])
-        applied.append(name)
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if (name, step) in _pending(db):
+                step(db)
+                db.conn.execute("INSERT INTO _migrations VALUES (?, ?)", [name, utcnow()])
+                applied.append(name)
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
     return applied
 
 
@@ -538,7 +574,8 @@ class ReplyConflict(StoreError):
 @migration("0004_console_indexes")
 def _m0004_console_indexes(db: sqlite_utils.Database) -> None:
     """Partial indexes for the default (active) inbox, threads and claims."""
-    db.executescript(
+    run_script(
+        db,
         """
         CREATE INDEX mentions_active_urgency ON mentions (urgency DESC, id DESC)
             WHERE status IN ('new', 'open', 'waiting');
@@ -556,8 +593,16 @@ def _minutes_from_now(minutes: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+SEARCH_WINDOW = 5000
+BROAD_FILTERS = {"status", "brand", "platform", "sentiment", "language"}
+
+
 def _inbox_where(filters: dict) -> tuple[str, list]:
-    """WHERE clause and parameters for inbox filters (status defaults to 'active')."""
+    """WHERE clause and parameters for the inbox filters, apart from the FTS match.
+
+    Status defaults to 'active'. Search terms shorter than three characters (too
+    short for the trigram index) become substring matches here.
+    """
     clauses, params = [], []
     status = filters.get("status") or "active"
     if status == "active":
@@ -574,57 +619,118 @@ def _inbox_where(filters: dict) -> tuple[str, list]:
     elif filters.get("assignee"):
         clauses.append("m.assignee = ?")
         params.append(filters["assignee"])
-    if filters.get("since"):
-        clauses.append("m.created_at >= ?")
-        params.append(filters["since"])
-    if filters.get("until"):
-        clauses.append("m.created_at < ?")
-        params.append(filters["until"])
+    for key, op in (("since", ">="), ("until", "<")):
+        if filters.get(key):
+            clauses.append(f"m.created_at {op} ?")
+            params.append(filters[key])
     if filters.get("tag"):
         clauses.append("m.id IN (SELECT mention_id FROM tags WHERE tag = ?)")
         params.append(filters["tag"])
-    if filters.get("q"):
-        search_sql, search_params = _search_where(filters["q"])
-        clauses.extend(search_sql)
-        params.extend(search_params)
-    return " AND ".join(clauses) or "1", params
-
-
-def _search_where(query: str) -> tuple[list[str], list]:
-    """Full-text clauses: trigram FTS for terms of 3+ characters, LIKE for shorter ones."""
-    terms = query.split()
-    long_terms = [t for t in terms if len(t) >= 3]
-    clauses, params = [], []
-    if long_terms:
-        clauses.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-        params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
-    for term in (t for t in terms if len(t) < 3):
+    for term in (t for t in (filters.get("q") or "").split() if len(t) < 3):
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         clauses.append("(m.text LIKE ? ESCAPE '\\' OR m.author_handle LIKE ? ESCAPE '\\')")
         params.extend([pattern, pattern])
-    return clauses, params
+    return " AND ".join(clauses) or "1", params
+
+
+def fts_match(query: str | None) -> str | None:
+    """An FTS5 MATCH expression for the search terms of 3+ characters (None if there are none)."""
+    terms = [t for t in (query or "").split() if len(t) >= 3]
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms) or None
+
+
+def _forced_index(filters: dict, order: str) -> str:
+    """INDEXED BY the active-urgency index when only broad filters apply.
+
+    Reading that index in order and stopping after one page is far cheaper than
+    sorting every active mention, but SQLite's planner does not always see it.
+    """
+    used = {key for key, value in filters.items() if value}
+    if order != "urgency" or (filters.get("status") or "active") != "active" or used - BROAD_FILTERS:
+        return ""
+    return "INDEXED BY mentions_active_brand_urgency" if filters.get("brand") else "INDEXED BY mentions_active_urgency"
+
+
+def _matches(filters: dict, columns: str, window: int, after_id: int = 0) -> tuple[str, list]:
+    """SQL for the newest `window` search matches passing the filters (the FTS index drives it)."""
+    where, params = _inbox_where(filters)
+    sql = (
+        f"SELECT {columns} FROM mentions_fts f JOIN mentions m ON m.id = f.rowid "
+        f"WHERE mentions_fts MATCH ? AND f.rowid > ? AND {where} ORDER BY f.rowid DESC LIMIT ?"
+    )
+    return sql, [fts_match(filters.get("q")), after_id, *params, window]
+
+
+_EXTRAS = (
+    "(SELECT group_concat(tag, ',') FROM tags t WHERE t.mention_id = m.id) AS tags, "
+    "(SELECT coalesce(u.display_name, c.username) FROM claims c LEFT JOIN users u "
+    "ON u.username = c.username WHERE c.mention_id = m.id AND c.expires_at > ?) AS claimed_by"
+)
+_ORDER_KEYS = {
+    "urgency": lambda r: (-(r["urgency"] if r["urgency"] is not None else -1), -r["id"]),
+    "newest": lambda r: (_negate(r["created_at"]), -r["id"]),
+    "waiting": lambda r: (r["created_at"], r["id"]),
+}
+
+
+def _negate(text: str) -> tuple[int, ...]:
+    """A sort key that orders strings descending."""
+    return tuple(-ord(c) for c in text)
 
 
 def inbox_mentions(db, filters: dict, order: str = "urgency", limit: int = 50, offset: int = 0) -> list[dict]:
-    """One page of the inbox, with each mention's tags and live claim."""
+    """One page of the inbox (no search), with each mention's tags and live claim."""
     where, params = _inbox_where(filters)
     sql = (
-        f"SELECT {LIST_COLUMNS}, "
-        "(SELECT group_concat(tag, ',') FROM tags t WHERE t.mention_id = m.id) AS tags, "
-        "(SELECT username FROM claims c WHERE c.mention_id = m.id AND c.expires_at > ?) AS claimed_by "
-        f"FROM mentions m WHERE {where} ORDER BY {INBOX_ORDERS[order]} LIMIT ? OFFSET ?"
+        f"SELECT {LIST_COLUMNS}, {_EXTRAS} FROM mentions m {_forced_index(filters, order)} "
+        f"WHERE {where} ORDER BY {INBOX_ORDERS[order]} LIMIT ? OFFSET ?"
     )
     return list(db.query(sql, [utcnow(), *params, limit, offset]))
 
 
-def inbox_status_counts(db, filters: dict, cap: int = 10_000) -> dict[str, int]:
-    """Mentions per status under the other filters; a count above `cap` is returned as cap + 1."""
+def inbox_status_counts(db, filters: dict, cap: int = 1000) -> tuple[dict[str, int], set[str]]:
+    """Mentions per status under the other filters, and the statuses whose count is only a lower bound.
+
+    Counting stops at `cap` per status, so a tab says "1,000+" instead of
+    scanning a million rows.
+    """
     counts = {}
     for status in STATUSES:
         where, params = _inbox_where({**filters, "status": status})
         sql = f"SELECT count(*) FROM (SELECT 1 FROM mentions m WHERE {where} LIMIT ?)"
-        counts[status] = db.execute(sql, [*params, cap + 1]).fetchone()[0]
-    return counts
+        counts[status] = min(cap, db.execute(sql, [*params, cap + 1]).fetchone()[0])
+    return counts, {s for s in STATUSES if counts[s] >= cap}
+
+
+def search_inbox(db, filters: dict, order: str = "urgency", limit: int = 50,
+                 offset: int = 0) -> tuple[list[dict], dict[str, int], bool]:  # fmt: skip
+    """A search page: (rows, counts per status, whether the match window was full).
+
+    One pass over the FTS index collects the newest SEARCH_WINDOW matches that
+    pass the other filters; counts, status filter, ranking and paging work on
+    that window, so a common word costs the same as a rare one.
+    """
+    sql, params = _matches({**filters, "status": "all"}, "m.id, m.status, m.urgency, m.created_at", SEARCH_WINDOW + 1)
+    window = list(db.query(sql, params))
+    full = len(window) > SEARCH_WINDOW
+    window = window[:SEARCH_WINDOW]
+    counts = dict.fromkeys(STATUSES, 0)
+    for row in window:
+        counts[row["status"]] += 1
+    status = filters.get("status") or "active"
+    wanted = {"active": ("new", "open", "waiting"), "all": STATUSES}.get(status, (status,))
+    page = sorted((r for r in window if r["status"] in wanted), key=_ORDER_KEYS[order])[offset : offset + limit]
+    return mentions_by_ids(db, [r["id"] for r in page]), counts, full
+
+
+def mentions_by_ids(db, ids: list[int]) -> list[dict]:
+    """List rows (with tags and claim) for these ids, in the order given."""
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    rows = {r["id"]: r for r in db.query(f"SELECT {LIST_COLUMNS}, {_EXTRAS} FROM mentions m WHERE m.id IN ({marks})",
+                                         [utcnow(), *ids])}  # fmt: skip
+    return [rows[i] for i in ids if i in rows]
 
 
 def newest_mention_id(db) -> int:
@@ -634,21 +740,31 @@ def newest_mention_id(db) -> int:
 
 def mentions_since(db, filters: dict, since_id: int, limit: int = 10) -> list[dict]:
     """Mentions matching the filters that arrived after `since_id`, newest first."""
+    if fts_match(filters.get("q")):
+        sql, params = _matches(filters, LIST_COLUMNS, limit, after_id=since_id)
+        return list(db.query(sql, params))
     where, params = _inbox_where(filters)
     sql = f"SELECT {LIST_COLUMNS} FROM mentions m WHERE m.id > ? AND {where} ORDER BY m.id DESC LIMIT ?"
     return list(db.query(sql, [since_id, *params, limit]))
 
 
 def distinct_values(db, column: str, limit: int = 200) -> list[str]:
-    """Distinct values of an indexed column, by skip-scan (fast on big tables)."""
-    table, col = {"language": ("mentions", "language"), "platform": ("mentions", "platform"),
-                  "tag": ("tags", "tag")}[column]  # fmt: skip
+    """Distinct values of an indexed column, by skip-scan (fast on big tables).
+
+    Languages other than English have a partial index; English is assumed present.
+    """
+    table, col, where = {
+        "language": ("mentions", "language", "language IS NOT NULL AND language != 'en' AND "),
+        "platform": ("mentions", "platform", ""),
+        "tag": ("tags", "tag", ""),
+    }[column]
     sql = (
-        f"WITH RECURSIVE v(x) AS (SELECT min({col}) FROM {table} UNION ALL "
-        f"SELECT (SELECT min({col}) FROM {table} WHERE {col} > v.x) FROM v WHERE v.x IS NOT NULL) "
+        f"WITH RECURSIVE v(x) AS (SELECT min({col}) FROM {table} WHERE {where}{col} > '' UNION ALL "
+        f"SELECT (SELECT min({col}) FROM {table} WHERE {where}{col} > v.x) FROM v WHERE v.x IS NOT NULL) "
         "SELECT x FROM v WHERE x IS NOT NULL LIMIT ?"
     )
-    return [row[0] for row in db.execute(sql, [limit]).fetchall()]
+    values = [row[0] for row in db.execute(sql, [limit]).fetchall()]
+    return sorted(["en", *values]) if column == "language" else values
 
 
 def get_mention(db, mention_id: int) -> dict | None:
@@ -1138,3 +1254,286 @@ def mention_id(db, platform: str, external_id: str) -> int | None:
         "SELECT id FROM mentions WHERE platform = ? AND external_id = ?", [platform, str(external_id)]
     ).fetchone()
     return row[0] if row else None
+
+
+# --- Reputation -------------------------------------------------------------------
+# Named queries for the dashboard, spike alerts and the report (reputation/). Time
+# ranges are half-open, [start, end), in the stored UTC ISO-8601 text. Charts are
+# built from range counts on covering indexes, one count per cell, so a dashboard
+# over a million mentions reads index entries, never table rows.
+
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+@migration("0010_reputation")
+def _m0010_reputation(db: sqlite_utils.Database) -> None:
+    """Spike alerts and their deliveries, plus partial indexes for the dashboard.
+
+    Each new mentions index covers a column that is empty when a mention is collected,
+    so ingest pays nothing for it; classification, replies and assignment pay one entry.
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            brand TEXT NOT NULL,
+            kinds TEXT NOT NULL,
+            window_start TEXT NOT NULL,
+            window_end TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            baseline REAL NOT NULL,
+            negative_share REAL,
+            baseline_negative_share REAL,
+            reason TEXT NOT NULL,
+            detail TEXT,
+            created_at TEXT NOT NULL,
+            dismissed_at TEXT,
+            dismissed_by TEXT
+        );
+        CREATE INDEX alerts_brand_window ON alerts (brand, window_end);
+        CREATE INDEX alerts_created ON alerts (created_at);
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            sent_at TEXT,
+            UNIQUE (alert_id, channel)
+        );
+        CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX mentions_reputation ON mentions (brand, platform, sentiment, created_at)
+            WHERE sentiment IS NOT NULL;
+        CREATE INDEX mentions_answered ON mentions (brand, platform, created_at, first_response_at)
+            WHERE first_response_at IS NOT NULL;
+        CREATE INDEX mentions_assigned ON mentions (created_at, assignee, brand, platform, first_response_at)
+            WHERE assignee IS NOT NULL;
+        """
+    )
+
+
+def _marks(values) -> str:
+    """One ? per value, for an IN (...) list."""
+    return ", ".join("?" for _ in values)
+
+
+def reputation_counts(db, buckets: list[tuple[str, str]], brands: list[str], platforms: list[str]) -> list[tuple]:
+    """Scored mentions per (bucket start, brand, sentiment): one index range count per cell."""
+    if not (buckets and brands and platforms):
+        return []
+    sql = (
+        "SELECT json_extract(b.value, '$[0]'), br.value, se.value, (SELECT count(*) FROM mentions m "
+        f"INDEXED BY mentions_reputation WHERE m.brand = br.value AND m.platform IN ({_marks(platforms)}) "
+        "AND m.sentiment = se.value AND m.sentiment IS NOT NULL "
+        "AND m.created_at >= json_extract(b.value, '$[0]') AND m.created_at < json_extract(b.value, '$[1]')) "
+        "FROM json_each(?) b, json_each(?) br, json_each(?) se"
+    )
+    params = [*platforms, json.dumps(buckets), json.dumps(brands), json.dumps(SENTIMENTS)]
+    return db.execute(sql, params).fetchall()
+
+
+def reputation_unscored(db, start: str, end: str, brands: list[str], platforms: list[str]) -> list[tuple]:
+    """(created_at, brand) of unscored mentions in the range: few, while the classifier keeps up."""
+    if not (brands and platforms):
+        return []
+    sql = (
+        "SELECT created_at, brand FROM mentions INDEXED BY mentions_unscored WHERE scored_at IS NULL "
+        f"AND created_at >= ? AND created_at < ? AND brand IN ({_marks(brands)}) "
+        f"AND platform IN ({_marks(platforms)})"
+    )
+    return db.execute(sql, [start, end, *brands, *platforms]).fetchall()
+
+
+REPUTATION_SAMPLE_COLUMNS = "id, platform, brand, text, author_handle, created_at, url, sentiment, intents"
+
+
+def reputation_latest(db, start: str, end: str, brands: list[str], platforms: list[str],
+                      sentiments: tuple[str, ...], limit: int) -> list[dict]:  # fmt: skip
+    """The newest `limit` mentions with these sentiments in the range, newest first."""
+    newest: list[tuple[str, int]] = []
+    sql = (
+        "SELECT created_at, id FROM mentions INDEXED BY mentions_reputation WHERE brand = ? AND platform = ? "
+        "AND sentiment = ? AND created_at >= ? AND created_at < ? ORDER BY created_at DESC LIMIT ?"
+    )
+    for brand in brands:
+        for platform in platforms:
+            for sentiment in sentiments:
+                newest += db.execute(sql, [brand, platform, sentiment, start, end, limit]).fetchall()
+    ids = [mention for _, mention in sorted(newest, reverse=True)[:limit]]
+    rows = []
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        sql = f"SELECT {REPUTATION_SAMPLE_COLUMNS} FROM mentions WHERE id IN ({_marks(part)})"
+        rows += db.query(sql, part)
+    return sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+
+
+def reputation_answered(db, start: str, end: str, brands: list[str], platforms: list[str]) -> list[tuple]:
+    """(id, brand, created_at, first_response_at) of answered mentions created in the range."""
+    if not (brands and platforms):
+        return []
+    sql = (
+        "SELECT id, brand, created_at, first_response_at FROM mentions INDEXED BY mentions_answered "
+        f"WHERE first_response_at IS NOT NULL AND brand IN ({_marks(brands)}) "
+        f"AND platform IN ({_marks(platforms)}) AND created_at >= ? AND created_at < ?"
+    )
+    return db.execute(sql, [*brands, *platforms, start, end]).fetchall()
+
+
+def reputation_first_responders(db, since: str) -> dict[int, str]:
+    """Who sent the first public reply to each mention answered since `since`: mention id -> username."""
+    statuses = PUBLIC_REPLY_STATUSES
+    # SQLite takes the bare `author` from the row that holds min(sent_at).
+    sql = (
+        "SELECT mention_id, author, min(sent_at) FROM replies "
+        f"WHERE status IN ({_marks(statuses)}) AND sent_at >= ? GROUP BY mention_id"
+    )
+    return {row[0]: row[1] for row in db.execute(sql, [*statuses, since]).fetchall()}
+
+
+def reputation_assigned(db, start: str, end: str, brands: list[str], platforms: list[str]) -> list[tuple]:
+    """(assignee, assigned, answered) for mentions created in the range and assigned to someone."""
+    if not (brands and platforms):
+        return []
+    sql = (
+        "SELECT assignee, count(*), count(first_response_at) FROM mentions INDEXED BY mentions_assigned "
+        f"WHERE assignee IS NOT NULL AND created_at >= ? AND created_at < ? AND brand IN ({_marks(brands)}) "
+        f"AND platform IN ({_marks(platforms)}) GROUP BY assignee"
+    )
+    return db.execute(sql, [start, end, *brands, *platforms]).fetchall()
+
+
+def user_display_names(db) -> dict[str, str]:
+    """Every staff username with the name colleagues see."""
+    rows = db.execute("SELECT username, coalesce(display_name, username) FROM users").fetchall()
+    return dict(rows)
+
+
+def reputation_windows(db, brand: str, windows: list[tuple[str, str]], platforms: list[str]) -> list[dict]:
+    """Mentions, scored mentions and negative mentions of one brand in each [start, end) window."""
+    within = "created_at >= json_extract(w.value, '$[0]') AND created_at < json_extract(w.value, '$[1]')"
+    scored = (
+        f"FROM mentions INDEXED BY mentions_reputation WHERE brand = ? AND platform IN ({_marks(platforms)}) "
+        f"AND sentiment IS NOT NULL AND {within}"
+    )
+    sql = (
+        "SELECT json_extract(w.value, '$[0]') AS start, json_extract(w.value, '$[1]') AS end, "
+        f"(SELECT count(*) FROM mentions INDEXED BY mentions_brand_created WHERE brand = ? AND {within}) AS mentions, "
+        f"(SELECT count(*) {scored} AND sentiment IN ({_marks(SENTIMENTS)})) AS scored, "
+        f"(SELECT count(*) {scored} AND sentiment = 'negative') AS negative "
+        "FROM json_each(?) w"
+    )
+    params = [brand, brand, *platforms, *SENTIMENTS, brand, *platforms, json.dumps(windows)]
+    return list(db.query(sql, params))
+
+
+REPUTATION_EXPORT_COLUMNS = (
+    "id", "created_at", "platform", "brand", "author_handle", "language", "sentiment", "urgency",
+    "intents", "status", "assignee", "first_response_at", "url", "text",
+)  # fmt: skip
+
+
+def reputation_mentions(db, start: str, end: str, brands: list[str], platforms: list[str],
+                        batch: int = 1000) -> Iterator[dict]:  # fmt: skip
+    """Mentions in the range for these brands and platforms, oldest first, streamed in batches."""
+    if not (brands and platforms):
+        return
+    sql = (
+        f"SELECT {', '.join(REPUTATION_EXPORT_COLUMNS)} FROM mentions INDEXED BY mentions_created "
+        "WHERE created_at >= ? AND created_at < ? AND (created_at > ? OR id > ?) "
+        f"AND brand IN ({_marks(brands)}) AND platform IN ({_marks(platforms)}) ORDER BY created_at, id LIMIT ?"
+    )
+    last_at, last_id = start, 0
+    while True:
+        rows = list(db.query(sql, [last_at, end, last_at, last_id, *brands, *platforms, batch]))
+        yield from rows
+        if len(rows) < batch:
+            return
+        last_at, last_id = rows[-1]["created_at"], rows[-1]["id"]
+
+
+def add_alert(db, alert: dict, channels: Iterable[str], due_at: str | None = None) -> int:
+    """Store an alert and one pending delivery per channel (due at `due_at`, default now); return its id."""
+    now = utcnow()
+    with db.atomic():
+        cur = db.execute(
+            "INSERT INTO alerts (brand, kinds, window_start, window_end, mentions, baseline, negative_share, "
+            "baseline_negative_share, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [alert["brand"], alert["kinds"], alert["window_start"], alert["window_end"], alert["mentions"],
+             alert["baseline"], alert.get("negative_share"), alert.get("baseline_negative_share"),
+             alert["reason"], json.dumps(alert.get("detail") or {}, ensure_ascii=False), now],
+        )  # fmt: skip
+        for channel in channels:
+            db.execute(
+                "INSERT INTO alert_deliveries (alert_id, channel, next_attempt_at) VALUES (?, ?, ?)",
+                [cur.lastrowid, channel, due_at or now],
+            )
+    return cur.lastrowid
+
+
+def last_alert_end(db, brand: str) -> str | None:
+    """The end of the latest alerted window for a brand, or None (for the cooldown)."""
+    row = db.execute("SELECT max(window_end) FROM alerts WHERE brand = ?", [brand]).fetchone()
+    return row[0]
+
+
+def active_alerts(db, since: str, limit: int = 5) -> list[dict]:
+    """Alerts raised since `since` that nobody has dismissed, newest first."""
+    sql = "SELECT * FROM alerts WHERE created_at >= ? AND dismissed_at IS NULL ORDER BY id DESC LIMIT ?"
+    return list(db.query(sql, [since, limit]))
+
+
+def list_alerts(db, limit: int = 50) -> list[dict]:
+    """The latest alerts with each delivery as 'channel: status', newest first."""
+    sql = (
+        "SELECT a.*, (SELECT group_concat(d.channel || ': ' || d.status, ', ') FROM alert_deliveries d "
+        "WHERE d.alert_id = a.id) AS deliveries FROM alerts a ORDER BY a.id DESC LIMIT ?"
+    )
+    return list(db.query(sql, [limit]))
+
+
+def get_alert(db, alert_id: int) -> dict | None:
+    """One alert, or None."""
+    rows = list(db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]))
+    return rows[0] if rows else None
+
+
+def dismiss_alert(db, alert_id: int, actor: str) -> bool:
+    """Take an alert out of the banner; return whether it was still showing."""
+    with db.atomic():
+        cur = db.execute(
+            "UPDATE alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ? AND dismissed_at IS NULL",
+            [utcnow(), actor, alert_id],
+        )
+        if cur.rowcount:
+            audit(db, actor, "alert.dismiss", detail={"alert": alert_id})
+    return bool(cur.rowcount)
+
+
+def due_deliveries(db, now: str, limit: int = 50) -> list[dict]:
+    """Pending alert deliveries whose next attempt is due, oldest first."""
+    sql = (
+        "SELECT * FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
+        "ORDER BY next_attempt_at, id LIMIT ?"
+    )
+    return list(db.query(sql, [now, limit]))
+
+
+def record_delivery(db, delivery_id: int, error: str | None, retry_at: str | None) -> None:
+    """Count one delivery attempt: sent (no error), pending until `retry_at`, or failed for good."""
+    status = "sent" if error is None else "pending" if retry_at else "failed"
+    now = utcnow()
+    with db.atomic():
+        db.execute(
+            "UPDATE alert_deliveries SET attempts = attempts + 1, status = ?, last_error = ?, "
+            "next_attempt_at = coalesce(?, next_attempt_at), sent_at = ? WHERE id = ?",
+            [status, error, retry_at, now if error is None else None, delivery_id],
+        )
+
+
+def alert_deliveries(db, alert_id: int) -> list[dict]:
+    """An alert's deliveries (one per channel)."""
+    return list(db.query("SELECT * FROM alert_deliveries WHERE alert_id = ? ORDER BY id", [alert_id]))

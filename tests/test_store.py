@@ -142,3 +142,31 @@ def test_users_unique_and_roles_checked(db):
         store.add_user(db, "kim", "hash", "boss")
     with pytest.raises(store.StoreError, match="no user named"):
         store.update_user(db, "nobody", role="viewer")
+
+
+def _open(path: str) -> list[str]:
+    """Open a database in a child process and report the migrations applied."""
+    return store.applied_migrations(store.connect(path))
+
+
+def test_concurrent_first_open_applies_each_migration_once(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = str(tmp_path / "race.db")
+    with ProcessPoolExecutor(4) as pool:
+        results = list(pool.map(_open, [path] * 4))
+    expected = [name for name, _ in store.MIGRATIONS]
+    assert all(result == expected for result in results)
+
+
+def test_failed_migration_leaves_no_half_schema(tmp_path, monkeypatch):
+    def broken(db):
+        store.run_script(db, "CREATE TABLE half (x);\nCREATE TABLE broken (;\n")
+
+    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, ("9999_broken", broken)])
+    with pytest.raises(sqlite3.OperationalError):
+        store.connect(tmp_path / "m.db")
+    db = store.connect(tmp_path / "m.db", migrate=False)
+    assert "half" not in db.table_names()
+    assert "9999_broken" not in store.applied_migrations(db)
+    assert "mentions" in db.table_names()

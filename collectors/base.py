@@ -1,0 +1,267 @@
+"""The collector contract: the normalized Mention row, the Collector interface, reply outcomes.
+
+For the console (web/), the stable entry points are:
+
+- ``collectors.replier_for(settings, platform) -> Collector | None``: a collector able
+  to post replies on "x" or "reddit", or None when that platform's reply
+  credentials are not in the environment or are malformed (then offer
+  ``composer_url``). It never touches the network and never raises.
+- ``Collector.reply(mention, text) -> ReplyResult(external_id, url)``: post ``text``
+  as a reply to a stored mention (a row of the ``mentions`` table, as a dict).
+  It raises one of these, each with a message fit to show staff:
+    * ``ReplyRestricted``: the platform refuses API replies to this post (X's 403
+      reply restriction); reply on the platform instead (``composer_url``).
+    * ``RateLimited``: try again after ``exc.retry_at`` (an aware UTC datetime).
+    * ``CredentialsError``: the keys were rejected (401) or are missing.
+    * ``PlatformError``: anything else, in plain words (also: a competitor's
+      mention, which Earshot never answers). Earshot does not retry a reply
+      itself, so after a timeout or server error the reply may still have been
+      posted: check before retrying. (prawcore itself retries Reddit 5xx answers.)
+  ``ReplyResult.external_id`` is None only when Reddit created the comment but
+  hid it (spam filter); ``url`` is then the thread's.
+- ``collectors.composer_url(mention) -> str``: the platform's own page for replying
+  by hand (X's reply intent link, or the Reddit permalink).
+
+A mention row is a dict with the keys of ``store.COLLECTED_COLUMNS`` (platform,
+external_id, brand, query, text, language, url, author_*, created_at, counts,
+in-reply-to/conversation/thread ids, mentions_brand_handle, in_reply_to_brand,
+reply_via_api, raw), ready for ``store.upsert_mentions``.
+
+A collector lists its queries; ``fetch_page`` returns one page of normalized rows
+plus the markers the cursor engine (``collectors.sweep``) needs to resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from settings import Brand, Settings
+
+log = logging.getLogger("earshot.collectors")
+
+PLATFORMS = ("x", "reddit")
+T = TypeVar("T")
+
+
+# --- Outcomes -----------------------------------------------------------------
+
+
+class CollectorError(Exception):
+    """Base of every collector outcome that is not success."""
+
+
+class PlatformError(CollectorError):
+    """The platform refused or failed a request; the message says what happened in plain words."""
+
+
+class ReplyRestricted(PlatformError):
+    """The platform won't take an API reply to this post: reply on the platform instead."""
+
+
+class CredentialsError(CollectorError):
+    """Credentials are missing, malformed or rejected (401)."""
+
+
+class RateLimited(CollectorError):
+    """A rate limit was reached; nothing more can be sent before ``retry_at`` (UTC)."""
+
+    def __init__(self, message: str, retry_at: datetime):
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class CursorExpired(PlatformError):
+    """The platform no longer accepts a saved cursor (too old for the search window)."""
+
+
+class SourceDisabled(CollectorError):
+    """A source is switched off or lacks credentials; the message is one line saying which."""
+
+
+class Transient(PlatformError):
+    """A server error or timeout that is worth retrying."""
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """The reply the platform created: its id (None if the platform hid it) and its URL."""
+
+    external_id: str | None
+    url: str
+
+
+# --- Pages and queries --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """One thing a collector polls: a search, a mentions timeline, an inbox."""
+
+    kind: str
+    key: str
+    brand: Brand | None = None
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def brand_key(self) -> str:
+        """The brand column of this query's cursor ("*" for queries shared by brands)."""
+        return self.brand.name if self.brand else "*"
+
+
+@dataclass
+class Page:
+    """One fetched page: normalized rows, the token for the next page, and resume markers.
+
+    ``newest`` is the newest position seen (the next fresh sweep starts above it);
+    ``oldest`` is where to resume downward if the sweep stops early; both are
+    None when the page held nothing new. ``next`` is None when the sweep is done.
+    """
+
+    mentions: list[dict]
+    next: str | None = None
+    newest: Any = None
+    oldest: Any = None
+
+
+@dataclass
+class RateState:
+    """What the platform last said about the rate limit."""
+
+    remaining: int | None = None
+    reset: datetime | None = None
+
+
+class Collector(ABC):
+    """Fetches mentions for one platform page by page, and replies to them."""
+
+    source: str = ""
+
+    def prepare(self, db) -> None:  # noqa: B027 - an optional hook, not an abstract step
+        """Look up what fetching needs (account ids, cached in the store); default nothing."""
+
+    @abstractmethod
+    def queries(self) -> list[Query]:
+        """Everything this collector polls, in order."""
+
+    @abstractmethod
+    def fetch_page(self, query: Query, since: Any, until: Any, token: str | None) -> Page:
+        """One page of mentions newer than ``since`` and older than ``until``, from ``token``."""
+
+    @abstractmethod
+    def reply(self, mention: dict, text: str) -> ReplyResult:
+        """Post ``text`` as a reply to a stored mention."""
+
+    def rate_state(self) -> RateState:
+        """The most recent rate-limit figures from the platform."""
+        return RateState()
+
+
+# --- Helpers shared by collectors ---------------------------------------------------
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A datetime as UTC ISO-8601 ('...Z'), as the store keeps times."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_in(seconds: float) -> datetime:
+    """The UTC moment ``seconds`` from now."""
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def with_retries(call: Callable[[], T], attempts: int, backoff: float, what: str) -> T:
+    """Run ``call``, retrying ``Transient`` failures up to ``attempts`` times with doubling backoff."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Transient as exc:
+            if attempt == attempts:
+                raise PlatformError(f"{what}: {exc} (gave up after {attempts} tries)") from exc
+            delay = backoff * 2 ** (attempt - 1)
+            log.warning("%s: %s; retrying in %.1fs", what, exc, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_language_seeded = False
+
+
+def detect_language(text: str) -> str | None:
+    """The text's language code by langdetect (seeded, so repeatable), or None if unsure."""
+    global _language_seeded
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    if not _language_seeded:
+        DetectorFactory.seed = 0  # langdetect is random by default; fix it for stable results
+        _language_seeded = True
+    if len(text.strip()) < 12:
+        return None
+    try:
+        return detect(text)
+    except LangDetectException:
+        return None
+
+
+def words_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def refuse_competitor(settings: Settings, mention: dict) -> None:
+    """Raise PlatformError when the mention belongs to a competitor: Earshot never replies for them."""
+    for brand in settings.brands:
+        if brand.name == mention.get("brand") and brand.competitor:
+            raise PlatformError(f"{brand.name} is a competitor; Earshot never replies for it.")
+
+
+def handle_set(brand: Brand, platform: str) -> set[str]:
+    """The brand's handles on a platform, lower-cased for comparison."""
+    return {h.lower().lstrip("@") for h in brand.handles(platform)}
+
+
+# --- Factories the CLI and console call ---------------------------------------------
+
+
+def collector_for(settings: Settings, platform: str) -> Collector:
+    """The collector for a platform; raise SourceDisabled (one line) when it cannot run."""
+    if platform == "x":
+        from collectors import x
+
+        return x.build(settings)
+    if platform == "reddit":
+        from collectors import reddit
+
+        return reddit.build(settings)
+    raise SourceDisabled(f"{platform}: unknown source (expected one of: {', '.join(PLATFORMS)})")
+
+
+def replier_for(settings: Settings, platform: str) -> Collector | None:
+    """A collector that can post replies on ``platform``, or None when reply credentials are missing or unusable."""
+    try:
+        if platform == "x":
+            from collectors import x
+
+            return x.build_replier(settings)
+        if platform == "reddit":
+            from collectors import reddit
+
+            return reddit.build_replier(settings)
+    except CredentialsError as exc:
+        log.warning("%s replies are off: %s", platform, exc)
+    return None
+
+
+def composer_url(mention: dict) -> str:
+    """Where staff can reply by hand on the platform itself."""
+    if mention.get("platform") == "x":
+        return f"https://x.com/intent/post?in_reply_to={mention['external_id']}"
+    return mention.get("url") or ""

@@ -1,0 +1,233 @@
+"""One collection run: each enabled source once, under a lock, recorded in collector_runs."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import store
+from collectors.base import (
+    PLATFORMS,
+    Collector,
+    CollectorError,
+    CredentialsError,
+    PlatformError,
+    RateLimited,
+    SourceDisabled,
+    collector_for,
+    iso,
+)
+from collectors.sweep import Tally, collect_query
+from settings import Settings
+
+log = logging.getLogger("earshot.collectors")
+
+Echo = Callable[[str], None]
+
+
+class CollectionLocked(Exception):
+    """Another collection run holds the lock on this database."""
+
+
+@dataclass
+class SourceResult:
+    """How one source's run went, for the summary line and the exit status."""
+
+    source: str
+    status: str  # ok, rate_limited, error, skipped
+    tally: Tally = field(default_factory=Tally)
+    seconds: float = 0.0
+    remaining: int | None = None
+    reset: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+    reason: str = ""  # why a source was skipped
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether this source did what was asked of it."""
+        return self.status == "ok"
+
+    def summary(self) -> str:
+        """One line: status, new, updated, pages, rate-limit state and duration."""
+        if self.status == "skipped":
+            return f"{self.source}: skipped ({self.reason})"
+        counts = f"{self.tally.new} new, {self.tally.updated} updated, {self.tally.pages} pages"
+        line = f"{self.source}: {self.status.replace('_', ' ')}: {counts}, {self._rate()}, {self.seconds:.1f}s"
+        return line + (f"; {'; '.join(self.errors)}" if self.errors else "")
+
+    def _rate(self) -> str:
+        """The rate-limit part of the summary."""
+        if self.status == "rate_limited" and self.reset:
+            return f"rate limited until {self.reset:%H:%M:%S} UTC (the next run waits)"
+        if self.remaining is None:
+            return "rate limit not reported"
+        reset = f", resets {self.reset:%H:%M:%S} UTC" if self.reset else ""
+        return f"{self.remaining} requests left{reset}"
+
+
+@contextmanager
+def collect_lock(db_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the database; raise CollectionLocked if another run has it."""
+    path = Path(str(db_path) + ".collect.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise CollectionLocked(
+                f"another collection run (pid {holder}) is using {db_path}; not starting a second one"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.truncate(0)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def collect(settings: Settings, sources: list[str] | None = None, echo: Echo = log.info, classify: bool = True) -> list[SourceResult]:
+    """Run each requested source once under the lock; classify what arrived; return the results."""
+    db = store.connect(settings.db_path)
+    try:
+        with collect_lock(settings.db_path):
+            results = []
+            for name in sources or PLATFORMS:
+                results.append(collect_source(db, settings, name))
+                echo(results[-1].summary())
+            if classify and sum(r.tally.new for r in results):
+                classify_new(db, settings, echo)
+    finally:
+        db.close()
+    return results
+
+
+def collect_source(db, settings: Settings, name: str, collector: Collector | None = None) -> SourceResult:
+    """Run one source: skip it if disabled or waiting for a reset, else fetch every query."""
+    try:
+        collector = collector or collector_for(settings, name)
+    except SourceDisabled as exc:
+        store.record_skipped_run(db, name, str(exc))
+        return SourceResult(name, "skipped", reason=str(exc))
+    except CredentialsError as exc:
+        return _failed_to_start(db, name, str(exc))
+    waiting = _waiting_until(db, name)
+    if waiting:
+        reason = f"waiting for the rate limit to reset at {waiting:%H:%M:%S} UTC"
+        store.record_skipped_run(db, name, reason, rate_limit_reset=iso(waiting))
+        return SourceResult(name, "skipped", reason=reason, reset=waiting)
+    store.close_interrupted_runs(db, name)
+    run_id = store.start_collector_run(db, name)
+    started = time.monotonic()
+    result = _run_queries(db, settings, collector)
+    result.seconds = time.monotonic() - started
+    store.finish_collector_run(
+        db, run_id, status=result.status, new=result.tally.new, updated=result.tally.updated,
+        pages=result.tally.pages, rate_limit_remaining=result.remaining,
+        rate_limit_reset=iso(result.reset) if result.status == "rate_limited" else None,
+        error="; ".join(result.errors) or None,
+    )  # fmt: skip
+    return result
+
+
+def _run_queries(db, settings: Settings, collector) -> SourceResult:
+    """Every query of a collector within its page budget; stop the source on a rate limit."""
+    result = SourceResult(collector.source, "ok")
+    budget = getattr(settings.sources, collector.source).page_budget
+    try:
+        collector.prepare(db)
+        for query in collector.queries():
+            tally = Tally()
+            try:
+                collect_query(db, collector, query, budget, tally)
+            except PlatformError as exc:
+                log.warning("%s %s: %s", collector.source, query.key, exc)
+                result.status, result.errors = "error", [*result.errors, f"{query.key}: {exc}"]
+            finally:
+                result.tally.add(tally)  # pages saved before a failure still count
+    except RateLimited as exc:
+        result.status, result.reset = "rate_limited", exc.retry_at
+        result.errors.append(str(exc))
+    except CollectorError as exc:  # credentials rejected, or a failure before any query ran
+        result.status = "error"
+        result.errors.append(str(exc))
+    state = collector.rate_state()
+    result.remaining = state.remaining
+    result.reset = result.reset or state.reset
+    return result
+
+
+def _failed_to_start(db, name: str, message: str) -> SourceResult:
+    """Record a source whose credentials are present but unusable."""
+    run_id = store.start_collector_run(db, name)
+    store.finish_collector_run(db, run_id, status="error", error=message)
+    return SourceResult(name, "error", errors=[message])
+
+
+def _waiting_until(db, name: str) -> datetime | None:
+    """The reset time the source must wait for, if its last run was rate limited."""
+    last = store.last_attempted_run(db, name)
+    if not last or last["status"] != "rate_limited" or not last["rate_limit_reset"]:
+        return None
+    reset = datetime.fromisoformat(last["rate_limit_reset"].replace("Z", "+00:00"))
+    return reset if reset > datetime.now(UTC) else None
+
+
+def classify_new(db, settings: Settings, echo: Echo) -> int:
+    """Score the newly collected mentions when the classifier can load; say so in one line if not."""
+    try:
+        from classifier import pipeline
+        from classifier.model import ModelUnavailable
+    except ImportError as exc:
+        echo(f"classifier not available ({exc}); new mentions stay unscored")
+        return 0
+    try:
+        return pipeline.classify_pending(db, settings, echo=echo)
+    except ModelUnavailable as exc:
+        echo(f"classifier model could not load ({exc}); new mentions stay unscored")
+        return 0
+
+
+def collect_command(settings: Settings, source: str | None, every: float | None, echo: Echo, classify: bool = True) -> bool:
+    """`app.py collect`: one run (or one every ``every`` seconds); True when every source succeeded."""
+    sources = [source] if source else None
+    if not every:
+        results = collect(settings, sources, echo, classify)
+        return _succeeded(results, explicit=bool(source))
+    ok = True
+    while True:
+        try:
+            ok = _succeeded(collect(settings, sources, echo, classify), explicit=bool(source))
+        except CollectionLocked as exc:
+            echo(str(exc))
+        try:
+            time.sleep(jittered(every))
+        except KeyboardInterrupt:
+            return ok
+
+
+def _succeeded(results: list[SourceResult], explicit: bool) -> bool:
+    """All sources ok; a source skipped for lack of credentials fails only when asked for by name."""
+    for result in results:
+        if result.status in ("error", "rate_limited"):
+            return False
+        if result.status == "skipped" and (explicit or result.reset):
+            return False
+    return True
+
+
+def jittered(seconds: float) -> float:
+    """The interval with up to 10% random jitter either way, so runs don't align with others'."""
+    return max(1.0, seconds * random.uniform(0.9, 1.1))

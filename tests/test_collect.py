@@ -1,0 +1,193 @@
+"""`app.py collect`: summaries, exit status, the lock, --every, classification, scheduling, end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, write_config
+from fakeapi import FakeAPI, config_replacements, fake_api  # noqa: F401 - fake_api is a fixture
+
+import settings as settings_mod
+import store
+from app import cli
+from collectors import run, schedule
+
+
+@pytest.fixture
+def api(fake_api, monkeypatch):  # noqa: F811
+    """The seeded fake API, with every credential it accepts in the environment."""
+    fake_api.seed()
+    for name, value in fake_api.env().items():
+        monkeypatch.setenv(name, value)
+    return fake_api
+
+
+@pytest.fixture
+def fake_config(tmp_path, api) -> Path:
+    """A config whose sources point at the fake API and whose database is in tmp_path."""
+    return write_config(tmp_path, replace=config_replacements(api))
+
+
+def invoke(config: Path, *args: str):
+    """Run `app.py --config CONFIG ARGS...` in-process."""
+    return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+
+def count(path: Path, sql: str = "SELECT count(*) FROM mentions") -> int:
+    """A single number from the database at ``path``."""
+    db = store.connect(path)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def test_without_credentials_every_source_is_skipped(runner, settings):
+    result = runner(["collect", "--no-classify"])
+    assert result.exit_code == 0, result.output
+    assert "x: skipped (X_BEARER_TOKEN is not set)" in result.output
+    assert "reddit: skipped (REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET and REDDIT_USER_AGENT are not set)" in result.output
+    assert [r["status"] for r in store.collector_runs(store.connect(settings.db_path), "x")] == ["skipped"]
+
+
+def test_a_source_asked_for_by_name_must_run(runner):
+    result = runner(["collect", "--source", "x", "--no-classify"])
+    assert result.exit_code == 1 and "x: skipped" in result.output and "reddit" not in result.output
+
+
+def test_summary_lines_and_exit_status(fake_config, api):
+    result = invoke(fake_config, "collect", "--no-classify")
+    assert result.exit_code == 0, result.output
+    x_line, reddit_line = result.output.strip().splitlines()
+    assert x_line.startswith("x: ok: 7 new, 3 updated, 8 pages, 440 requests left, resets ")
+    assert reddit_line.startswith("reddit: ok: 4 new, 0 updated, 5 pages, 590 requests left")
+
+
+def test_a_rate_limited_source_fails_the_run(fake_config, api):
+    api.fail("GET", "/2/tweets/search/recent", 429)
+    result = invoke(fake_config, "collect", "--no-classify")
+    assert result.exit_code == 1
+    assert "x: rate limited: " in result.output and "(the next run waits)" in result.output
+    assert "reddit: ok" in result.output
+    again = invoke(fake_config, "collect", "--source", "x", "--no-classify")
+    assert again.exit_code == 1 and "x: skipped (waiting for the rate limit to reset at" in again.output
+
+
+def test_second_run_on_the_same_database_is_refused(fake_config, api):
+    settings = settings_mod.load(fake_config)
+    with run.collect_lock(settings.db_path):
+        result = invoke(fake_config, "collect", "--no-classify")
+    assert result.exit_code == 1
+    assert f"another collection run (pid {os.getpid()}) is using" in result.output
+    assert not api.requests, "the refused run must not call the APIs"
+
+
+def test_every_repeats_until_interrupted(fake_config, api, monkeypatch):
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run.time, "sleep", sleep)
+    lines = []
+    ok = run.collect_command(settings_mod.load(fake_config), "reddit", 60, lines.append, classify=False)
+    assert ok and len(lines) == 2 and all(line.startswith("reddit: ok") for line in lines)
+    assert all(54 <= s <= 66 for s in sleeps), "10% jitter either way"
+
+
+def fake_classifier(monkeypatch, classify_pending) -> type[Exception]:
+    """Stand-ins for classifier.model and classifier.pipeline (no torch); returns ModelUnavailable."""
+    unavailable = type("ModelUnavailable", (Exception,), {})
+    modules = {
+        "classifier.model": types.SimpleNamespace(ModelUnavailable=unavailable),
+        "classifier.pipeline": types.SimpleNamespace(classify_pending=classify_pending),
+    }
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+        monkeypatch.setattr(name, module, raising=False)
+    return unavailable
+
+
+def test_new_mentions_are_classified_when_the_classifier_loads(fake_config, api, monkeypatch):
+    scored = []
+    fake_classifier(monkeypatch, lambda db, settings, echo: scored.append(1) or 11)
+    invoke(fake_config, "collect")
+    invoke(fake_config, "collect")
+    assert scored == [1], "classified once: the second run brought nothing new"
+
+
+def test_a_classifier_that_cannot_load_costs_one_line(fake_config, api, monkeypatch):
+    def refuse(db, settings, echo):
+        raise unavailable("no adapter")
+
+    unavailable = fake_classifier(monkeypatch, refuse)
+    result = invoke(fake_config, "collect")
+    assert result.exit_code == 0
+    assert "classifier model could not load (no adapter); new mentions stay unscored" in result.output
+
+
+# --- scheduling for `app.py run` --------------------------------------------------------------
+
+
+def test_background_collection_is_off_without_credentials(settings):
+    lines = []
+    assert schedule.start_background(settings, lines.append) is None
+    assert lines == ["Background collection is off: no source has credentials in the environment."]
+
+
+def test_background_collection_runs_due_sources(fake_config, api, monkeypatch):
+    scored = []
+    fake_classifier(monkeypatch, lambda db, settings, echo: scored.append(1) or 0)
+    settings = settings_mod.load(fake_config)
+    lines = []
+    started = schedule.start_background(settings, lines.append, tick=0.05)
+    try:
+        deadline = time.monotonic() + 20
+        while count(settings.db_path, "SELECT count(*) FROM collector_runs WHERE status = 'ok'") < 2:
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.05)
+    finally:
+        started.stop()
+    assert lines[0] == "Collecting in the background: x every 15 min, reddit every 10 min."
+    assert schedule.due_sources(settings) == [], "nothing is due again before poll_minutes"
+    assert scored, "what the schedule collects is classified too"
+    assert count(settings.db_path, "SELECT count(*) FROM collector_runs") == 2
+
+
+# --- end to end -------------------------------------------------------------------------
+
+
+def test_end_to_end_collect_subprocess(tmp_path):
+    with FakeAPI() as api:
+        api.seed()
+        config = write_config(tmp_path, replace=config_replacements(api))
+        env = {**os.environ, **api.env(), "PYTHONPATH": str(ROOT)}
+        command = [sys.executable, str(ROOT / "app.py"), "--config", str(config), "collect", "--no-classify"]
+        first = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "x: ok: 7 new" in first.stdout and "reddit: ok: 4 new" in first.stdout
+        db_path = tmp_path / "earshot.db"
+        assert count(db_path) == 11
+        assert count(db_path, "SELECT count(*) FROM mentions WHERE reply_via_api = 1") == 7
+        assert count(db_path, "SELECT count(DISTINCT brand) FROM mentions") == 3
+        api.add_tweet("@ParceloCares where is my refund?", author="late_one")
+        second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "x: ok: 1 new" in second.stdout and "reddit: ok: 0 new" in second.stdout
+        assert count(db_path) == 12
+        assert count(db_path, "SELECT count(*) FROM (SELECT 1 FROM mentions GROUP BY platform, external_id)") == 12
+        assert count(db_path, "SELECT count(*) FROM collector_runs WHERE status = 'ok'") == 4
+        for secret in api.env().values():
+            assert secret not in first.stdout + first.stderr + second.stdout + second.stderr
