@@ -34,12 +34,13 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 # Debian's Chromium drives the browser tests (Playwright's own download is
-# not used). Installed only when missing; needs root or sudo.
+# not used), with a Thai font for the screenshots. Installed only when
+# missing; needs root or sudo.
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-thai-tlwg; \
 	fi
 
 clean:

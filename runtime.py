@@ -96,10 +96,15 @@ def classify_pending(db, settings: Settings, echo: Callable[[str], None] = log.i
     """Score unscored mentions; returns how many were scored (0 when no model is available)."""
     try:
         from classifier import pipeline
+        from classifier.network import ModelUnavailable
     except ImportError as exc:
         echo(f"Classifier not available ({exc}); mentions stay unscored.")
         return 0
-    return pipeline.classify_pending(db, settings, echo=echo)
+    try:
+        return pipeline.classify_pending(db, settings, echo=echo)
+    except ModelUnavailable as exc:
+        echo(f"Sentiment model unavailable: {exc}. Mentions stay unscored; run `app.py classify` later.")
+        return 0
 
 
 def prepare(settings: Settings, demo: bool, echo: Callable[[str], None]) -> None:
@@ -120,7 +125,7 @@ def serve(settings: Settings, host: str, port: int, debug: bool, echo: Callable[
     key = secret_key(settings, demo)
     from web import create_app
 
-    app = create_app(settings, secret_key=key, demo=demo)
+    app = create_app(settings, secret_key=key, demo=demo, trusted_proxies=settings.console.trusted_proxies)
     echo(f"Earshot console on http://{_display_host(host)}:{port}/" + ("  [demo mode]" if demo else ""))
     if demo:
         echo(demo_login_line(settings))
@@ -143,10 +148,12 @@ def run(settings: Settings, host: str, port: int, debug: bool, echo: Callable[[s
 
 
 def start_background_jobs(settings: Settings, echo: Callable[[str], None]) -> None:
-    """Schedule the enabled collectors (and classification of what they bring)."""
+    """Schedule the enabled collectors (and classification of what they bring), and the spike check."""
     from collectors import schedule
+    from reputation import jobs
 
     schedule.start_background(settings, echo=echo)
+    jobs.start_background(settings, echo=echo)
 
 
 def _display_host(host: str) -> str:

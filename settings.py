@@ -144,6 +144,7 @@ class ConsoleSettings:
     claim_minutes: int = 10
     secret_key_env: str = "SECRET_KEY"
     max_failed_logins: int = 5
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)

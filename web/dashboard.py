@@ -1,0 +1,130 @@
+"""The reputation dashboard: charts with their tables, CSV exports, and the spike alerts banner and list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context, url_for
+
+import store
+from reputation import exports, overview
+from reputation.filters import FilterError, Filters, from_request, iso
+from reputation.report import bucket_label, minutes_label
+from web.auth import editor_required
+from web.db import get_db
+from web.views import done, settings
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+QUICK_RANGES = (("Today", 1), ("7 days", 7), ("30 days", 30), ("90 days", 90))
+
+
+def current_filters() -> tuple[Filters, str | None]:
+    """The view's filters from the query string, or the defaults and the reason they were refused."""
+    known = overview.known_platforms(get_db())
+    try:
+        return from_request(request.args, settings(), known), None
+    except FilterError as exc:
+        return from_request({}, settings(), known), str(exc)
+
+
+def chart_data(data: dict) -> dict:
+    """What dashboard.js draws: labels and series only (the tables are in the page)."""
+    filters: Filters = data["filters"]
+    rows, sov = data["volume"]["rows"], data["volume"]["share_of_voice"]
+    agents = data["responses"]["agents"]
+    return {
+        "labels": [bucket_label(r["start"], filters.bucket) for r in rows],
+        "volume": {s: [r[s] for r in rows] for s in ("negative", "neutral", "positive", "unscored")},
+        "net": [r["net"] for r in rows],
+        "sov": {"labels": [s["brand"] for s in sov], "values": [s["mentions"] for s in sov],
+                "competitor": [s["competitor"] for s in sov]},
+        "themes": {"labels": [t["intent"].replace("_", " ") for t in data["themes"]["intents"]],
+                   "values": [t["mentions"] for t in data["themes"]["intents"]]},
+        "agents": {"labels": [a["name"] for a in agents], "median": [a["median_minutes"] for a in agents],
+                   "p90": [a["p90_minutes"] for a in agents]},
+        "sla": data["responses"]["sla_minutes"],
+    }  # fmt: skip
+
+
+@bp.get("/")
+def index():
+    """The dashboard for the chosen range, brand and platform."""
+    filters, error = current_filters()
+    data = overview.build(get_db(), settings(), filters)
+    page = render_template(
+        "dashboard/index.html", data=data, filters=filters, args=filters.query_args(), error=error,
+        charts=chart_data(data), platforms=overview.known_platforms(get_db()), quick=quick_ranges(),
+        minutes=minutes_label, sections=exports.SECTIONS,
+    )  # fmt: skip
+    return page, 400 if error else 200
+
+
+def quick_ranges() -> list[tuple[str, dict]]:
+    """Links for today and the last 7, 30 and 90 days, keeping the brand and platform."""
+    today = datetime.now(UTC).date()
+    keep = {k: request.args[k] for k in ("brand", "platform") if request.args.get(k)}
+    return [(name, {**keep, "from": (today - timedelta(days=days - 1)).isoformat(), "to": today.isoformat()})
+            for name, days in QUICK_RANGES]  # fmt: skip
+
+
+def _csv(body, filename: str) -> Response:
+    """A CSV download."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, mimetype="text/csv", headers=headers)
+
+
+@bp.get("/metrics.csv")
+@bp.get("/metrics/<section>.csv")
+def metrics_csv(section: str | None = None):
+    """Every metric (long format), or one section, for the current filters."""
+    if section is not None and section not in exports.SECTIONS:
+        abort(404)
+    filters, error = current_filters()
+    if error:
+        abort(400, description=error)
+    data = overview.build(get_db(), settings(), filters)
+    body = exports.section_csv(data, section) if section else exports.all_metrics_csv(data)
+    return _csv(body, f"earshot-{section or 'metrics'}-{filters.query_args()['from']}.csv")
+
+
+@bp.get("/mentions.csv")
+def mentions_csv():
+    """The mentions behind the dashboard, with its filters applied, oldest first (streamed)."""
+    filters, error = current_filters()
+    if error:
+        abort(400, description=error)
+    brands, platforms = filters.brands(settings()), filters.platforms(overview.known_platforms(get_db()))
+
+    def generate():
+        # The connection is fetched while streaming: the view's own is closed when it returns.
+        rows = store.reputation_mentions(get_db(), filters.start_iso, filters.end_iso, brands, platforms)
+        yield from exports.stream_rows(store.REPUTATION_EXPORT_COLUMNS, rows)
+
+    return _csv(stream_with_context(generate()), f"earshot-mentions-{filters.query_args()['from']}.csv")
+
+
+@bp.get("/alerts")
+def alerts():
+    """Recent spike alerts, their reasons and how their deliveries went."""
+    rows = store.list_alerts(get_db(), 100)
+    return render_template("dashboard/alerts.html", alerts=rows)
+
+
+@bp.post("/alerts/<int:alert_id>/dismiss")
+@editor_required
+def dismiss(alert_id: int):
+    """Take an alert out of everyone's banner."""
+    if store.get_alert(get_db(), alert_id) is None:
+        abort(404)
+    store.dismiss_alert(get_db(), alert_id, g.user["username"])
+    return done("Alert dismissed.", url_for("dashboard.alerts"))
+
+
+def alert_banners() -> list[dict]:
+    """Undismissed alerts from the last banner_hours, for the top of every page."""
+    since = iso(datetime.now(UTC) - timedelta(hours=settings().alerts.banner_hours))
+    return [
+        {"text": f"Spike alert for {a['brand']}: {a['reason']}", "level": "alert",
+         "url": url_for("dashboard.alerts", _anchor=f"alert-{a['id']}"), "link": "Details"}
+        for a in store.active_alerts(get_db(), since)
+    ]  # fmt: skip

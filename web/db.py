@@ -1,0 +1,26 @@
+"""One database connection per request, closed on teardown (flaskr's get_db)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+
+import store
+
+
+def get_db():
+    """The request's database connection, opened on first use."""
+    if "db" not in g:
+        g.db = store.connect(current_app.config["EARSHOT_SETTINGS"].db_path, migrate=False)
+    return g.db
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    """Close the request's connection, if one was opened."""
+    database = g.pop("db", None)
+    if database is not None:
+        database.close()
+
+
+def init_app(app: Flask) -> None:
+    """Register the teardown."""
+    app.teardown_appcontext(close_db)
