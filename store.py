@@ -384,24 +384,24 @@ def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[in
         return 0, 0
     now = utcnow()
     keys = {(r["platform"], str(r["external_id"])) for r in rows}
-    existing = _existing_keys(db, keys)
+    existing = mention_ids(db, keys)
     db.conn.executemany(_UPSERT_SQL, [_mention_params(r, now) for r in rows])
     _upsert_authors(db, rows, now)
     return len(keys) - len(existing), len(existing)
 
 
-def _existing_keys(db: sqlite_utils.Database, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (platform, external_id) keys are already stored."""
-    found: set[tuple[str, str]] = set()
+def mention_ids(db: sqlite_utils.Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The stored ids of mentions by (platform, external_id) key; keys not stored are absent."""
+    found: dict[tuple[str, str], int] = {}
     by_platform: dict[str, list[str]] = {}
-    for platform, external_id in keys:
+    for platform, external_id in {(p, str(e)) for p, e in keys}:
         by_platform.setdefault(platform, []).append(external_id)
     for platform, ids in by_platform.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            sql = f"SELECT external_id FROM mentions WHERE platform = ? AND external_id IN ({marks})"
-            found.update((platform, r[0]) for r in db.execute(sql, [platform, *chunk]))
+            sql = f"SELECT external_id, id FROM mentions WHERE platform = ? AND external_id IN ({marks})"
+            found.update(((platform, e), i) for e, i in db.execute(sql, [platform, *chunk]))
     return found
 
 
@@ -524,11 +524,13 @@ def update_user(db, username: str, **fields) -> None:
         raise StoreError(f"no user named {username!r}")
 
 
-def audit(db, actor: str, action: str, mention_id: int | None = None, detail: dict | None = None) -> None:
-    """Append one entry to the audit log (inside the caller's transaction)."""
+def audit(db, actor: str, action: str, mention_id: int | None = None, detail: dict | None = None,
+          at: str | None = None) -> None:  # fmt: skip
+    """Append one entry to the audit log at `at` (default now), inside the caller's transaction."""
+    text = json.dumps(detail, ensure_ascii=False) if detail else None
     db.execute(
         "INSERT INTO audit_log (at, actor, action, mention_id, detail) VALUES (?, ?, ?, ?, ?)",
-        [utcnow(), actor, action, mention_id, json.dumps(detail, ensure_ascii=False) if detail else None],
+        [at or utcnow(), actor, action, mention_id, text],
     )
 
 
@@ -904,16 +906,17 @@ def assign(db, ids: Iterable[int], username: str | None, actor: str) -> int:
     return len(found)
 
 
-def add_tag(db, ids: Iterable[int], tag: str, actor: str) -> int:
-    """Tag mentions (already-tagged ones are left alone); return how many were tagged."""
+def add_tag(db, ids: Iterable[int], tag: str, actor: str, at: str | None = None) -> int:
+    """Tag mentions at `at` (default now; already-tagged ones are left alone); return how many were tagged."""
+    at = at or utcnow()
     found = _existing_ids(db, ids)
     with db.atomic():
         for mention_id in found:
             db.execute(
                 "INSERT OR IGNORE INTO tags (mention_id, tag, created_by, created_at) VALUES (?, ?, ?, ?)",
-                [mention_id, tag, actor, utcnow()],
+                [mention_id, tag, actor, at],
             )
-            audit(db, actor, "tag.add", mention_id, {"tag": tag})
+            audit(db, actor, "tag.add", mention_id, {"tag": tag}, at=at)
     return len(found)
 
 
@@ -924,14 +927,15 @@ def remove_tag(db, mention_id: int, tag: str, actor: str) -> None:
         audit(db, actor, "tag.remove", mention_id, {"tag": tag})
 
 
-def add_note(db, mention_id: int, author: str, body: str) -> None:
-    """Add an internal note to a mention."""
+def add_note(db, mention_id: int, author: str, body: str, at: str | None = None) -> None:
+    """Add an internal note to a mention at `at` (default now)."""
+    at = at or utcnow()
     with db.atomic():
         db.execute(
             "INSERT INTO notes (mention_id, author, body, created_at) VALUES (?, ?, ?, ?)",
-            [mention_id, author, body, utcnow()],
+            [mention_id, author, body, at],
         )
-        audit(db, author, "note", mention_id)
+        audit(db, author, "note", mention_id, at=at)
 
 
 def add_correction(db, mention_id: int, field: str, value: str, author: str) -> None:
@@ -1120,6 +1124,41 @@ def collector_runs(db, source: str, limit: int = 10) -> list[dict]:
     return list(db.query(sql, [source, limit]))
 
 
+# Demo history (demo.py): staff work written at historical times. Tags, notes and
+# audit entries use add_tag, add_note and audit with `at`.
+
+
+def set_demo_status(db, mention_id: int, status: str, assignee: str | None, actor: str, at: str) -> None:
+    """Give a still-new mention its status and assignee at a past time, with audit entries."""
+    with db.atomic():
+        db.execute(
+            "UPDATE mentions SET status = ?, assignee = ?, updated_at = ? WHERE id = ? AND status = 'new'",
+            [status, assignee, at, mention_id],
+        )
+        if assignee:
+            audit(db, actor, "assign", mention_id, {"assignee": assignee}, at=at)
+        audit(db, actor, "status", mention_id, {"status": status}, at=at)
+
+
+def add_demo_reply(db, mention_id: int, key: str, author: str, body: str, external_id: str, url: str,
+                   created_at: str, sent_at: str) -> int | None:  # fmt: skip
+    """Record a demo reply sent at `sent_at` (once per `key`) answering the mention; return its id or None."""
+    with db.atomic():
+        cur = db.execute(
+            "INSERT OR IGNORE INTO replies (mention_id, idempotency_key, author, body, status, external_id, "
+            "url, created_at, sent_at) VALUES (?, ?, ?, ?, 'demo', ?, ?, ?, ?)",
+            [mention_id, key, author, body, external_id, url, created_at, sent_at],
+        )
+        if not cur.rowcount:
+            return None
+        db.execute(
+            "UPDATE mentions SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?",
+            [sent_at, mention_id],
+        )
+        audit(db, author, "reply.demo", mention_id, {"reply": cur.lastrowid, "error": None}, at=sent_at)
+    return cur.lastrowid
+
+
 # --- Collection -------------------------------------------------------------------
 
 
@@ -1198,16 +1237,6 @@ def close_interrupted_runs(db, source: str) -> int:
             [utcnow(), source],
         )
     return cur.rowcount
-
-
-def inbox_core(db: sqlite_utils.Database, brand: str, status: str, limit: int = 50) -> list[dict]:
-    """The inbox's core query: the most urgent mentions of one brand in one status."""
-    return list(
-        db.query(
-            "SELECT * FROM mentions WHERE brand = ? AND status = ? ORDER BY urgency DESC LIMIT ?",
-            [brand, status, limit],
-        )
-    )
 
 
 # --- Classifier -------------------------------------------------------------------

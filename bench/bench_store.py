@@ -66,12 +66,12 @@ def score_all(db) -> None:
 
 
 def time_inbox(db, runs: int) -> list[float]:
-    """Milliseconds for the inbox's core query, over several brands and statuses."""
+    """Milliseconds for the console's inbox query, over several brands and statuses."""
     timings = []
     for i in range(runs):
         brand, status = BRANDS[i % 3], ("new", "open", "waiting")[i % 3]
         started = time.perf_counter()
-        rows = store.inbox_core(db, brand=brand, status=status, limit=50)
+        rows = store.inbox_mentions(db, {"brand": brand, "status": status}, limit=50)
         timings.append((time.perf_counter() - started) * 1000)
         assert len(rows) == 50
     return timings
