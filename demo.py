@@ -1037,9 +1037,8 @@ def load_demo(db, settings, now: datetime | None = None, seed: int = 7) -> dict:
     return {"mentions": len(rows), "new": new, "updated": updated, **history, "history_added": first_load}
 
 
-# Staff history. Plain parameterized SQL kept here on purpose: store.py's helpers stamp
-# everything with the current time, and the demo needs history spread over two weeks.
-# The lead may move these statements into store.py.
+# Staff history, spread over two weeks: written through store.py's helpers with
+# historical timestamps (`at`).
 
 
 class _History:
@@ -1053,24 +1052,12 @@ class _History:
 
     def run(self, items: list[Item]) -> dict:
         """Work every demo mention; return how many replies, tags and notes were written."""
-        ids = self._mention_ids(items)
+        ids = store.mention_ids(self.db, [(i.record["platform"], i.record["id"]) for i in items])
         for item in items:
             mention_id = ids.get((item.record["platform"], item.record["id"]))
             if mention_id is not None:
                 self._work(item, mention_id)
         return self.counts
-
-    def _mention_ids(self, items: list[Item]) -> dict[tuple[str, str], int]:
-        """Database ids of the demo mentions, by (platform, external id)."""
-        found: dict[tuple[str, str], int] = {}
-        for platform in ("x", "reddit"):
-            keys = [i.record["id"] for i in items if i.record["platform"] == platform]
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                sql = (f"SELECT external_id, id FROM mentions WHERE platform = ? "
-                       f"AND external_id IN ({', '.join('?' for _ in chunk)})")  # fmt: skip
-                found.update(((platform, e), i) for e, i in self.db.execute(sql, [platform, *chunk]).fetchall())
-        return found
 
     def _plan(self, item: Item, age: timedelta) -> tuple[str, bool, str | None]:
         """(status, replied, agent) for a mention without a scripted plan."""
@@ -1112,20 +1099,10 @@ class _History:
         acted = min(acted, self.now - timedelta(minutes=1))
         if status != "new":
             assignee = None if status == "ignored" else agent
-            self.db.execute(
-                "UPDATE mentions SET status = ?, assignee = ?, updated_at = ? WHERE id = ? AND status = 'new'",
-                [status, assignee, _iso(acted), mention_id],
-            )
-            if assignee:
-                self._audit(agent, "assign", mention_id, acted, {"assignee": assignee})
-            self._audit(agent, "status", mention_id, acted, {"status": status})
+            store.set_demo_status(self.db, mention_id, status, assignee, agent, _iso(acted))
         self._tag(item, mention_id, acted, agent, handled=status != "new" or replied)
         if item.note:
-            self.db.execute(
-                "INSERT INTO notes (mention_id, author, body, created_at) VALUES (?, ?, ?, ?)",
-                [mention_id, agent, item.note, _iso(acted)],
-            )
-            self._audit(agent, "note", mention_id, acted, None)
+            store.add_note(self.db, mention_id, agent, item.note, at=_iso(acted))
             self.counts["notes"] += 1
 
     def _delay(self, item: Item) -> timedelta:
@@ -1167,19 +1144,11 @@ class _History:
         else:
             url = f"{_reddit_base(record)}{reply_id[3:]}/"
         composed = sent - timedelta(seconds=self.rng.randint(20, 240))
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO replies (mention_id, idempotency_key, author, body, status, external_id, url, "
-            "created_at, sent_at) VALUES (?, ?, ?, ?, 'demo', ?, ?, ?, ?)",
-            [mention_id, f"demo:{platform}:{record['id']}", agent, self._body(item, agent), reply_id, url,
-             _iso(max(composed, created)), _iso(sent)],
-        )  # fmt: skip
-        if not cur.rowcount:
+        body, idempotency_key = self._body(item, agent), f"demo:{platform}:{record['id']}"
+        added = store.add_demo_reply(self.db, mention_id, idempotency_key, agent, body, reply_id, url,
+                                     _iso(max(composed, created)), _iso(sent))  # fmt: skip
+        if added is None:
             return None
-        self.db.execute(
-            "UPDATE mentions SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?",
-            [_iso(sent), mention_id],
-        )
-        self._audit(agent, "reply.demo", mention_id, sent, {"reply": cur.lastrowid, "error": None})
         self.counts["replies"] += 1
         return sent
 
@@ -1192,21 +1161,11 @@ class _History:
         if item.record["author_followers"] >= 100_000 and item.brand != "V" and item.cat != "news":
             tags.append("vip")
         at = min(at, self.now - timedelta(minutes=1))
+        tagged = set(store.mention_tags(self.db, mention_id))
         for tag in dict.fromkeys(tags):
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO tags (mention_id, tag, created_by, created_at) VALUES (?, ?, ?, ?)",
-                [mention_id, tag, agent, _iso(at)],
-            )
-            if cur.rowcount:
-                self._audit(agent, "tag.add", mention_id, at, {"tag": tag})
+            if tag not in tagged:  # store.add_tag audits every call; only new tags are history
+                store.add_tag(self.db, [mention_id], tag, agent, at=_iso(at))
                 self.counts["tags"] += 1
-
-    def _audit(self, actor: str, action: str, mention_id: int, at: datetime, detail: dict | None) -> None:
-        """One audit-log entry at a historical time (store.audit stamps the current time)."""
-        self.db.execute(
-            "INSERT INTO audit_log (at, actor, action, mention_id, detail) VALUES (?, ?, ?, ?, ?)",
-            [_iso(at), actor, action, mention_id, json.dumps(detail, ensure_ascii=False) if detail else None],
-        )
 
 
 def _reddit_base(record: dict) -> str:

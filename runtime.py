@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,10 +25,7 @@ class RuntimeProblem(Exception):
 
 def is_demo(settings: Settings) -> bool:
     """Demo mode: no enabled source has its read credentials in the environment."""
-    x, reddit = settings.sources.x, settings.sources.reddit
-    has_x = x.enabled and settings.env(x.bearer_token_env)
-    has_reddit = reddit.enabled and settings.env(reddit.client_id_env) and settings.env(reddit.client_secret_env)
-    return not (has_x or has_reddit)
+    return not settings.configured_sources()
 
 
 def _private_file(path: Path, make: Callable[[], str]) -> str:
@@ -154,6 +152,39 @@ def start_background_jobs(settings: Settings, echo: Callable[[str], None]) -> No
 
     schedule.start_background(settings, echo=echo)
     jobs.start_background(settings, echo=echo)
+
+
+class PeriodicJob:
+    """A daemon thread that calls `work` every `tick` seconds until stopped.
+
+    One failed call is logged and never ends the job: a background loop must
+    outlive any single bad run.
+    """
+
+    def __init__(self, name: str, work: Callable[[], object], tick: float):
+        self.work = work
+        self.tick = tick
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def start(self) -> PeriodicJob:
+        """Start the thread; return the job."""
+        self.thread.start()
+        return self
+
+    def _loop(self) -> None:
+        """Call the work, then wait a tick, until asked to stop."""
+        while not self.stopping.is_set():
+            try:
+                self.work()
+            except Exception:
+                log.exception("%s failed; trying again in %.0fs", self.thread.name, self.tick)
+            self.stopping.wait(self.tick)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to finish after its current call, and wait for it."""
+        self.stopping.set()
+        self.thread.join(timeout)
 
 
 def _display_host(host: str) -> str:

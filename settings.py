@@ -176,6 +176,16 @@ class Settings:
         """A secret from the environment, or None when unset or empty."""
         return os.environ.get(name) or None
 
+    def configured_sources(self) -> list[str]:
+        """Sources that are enabled and have their read credentials in the environment."""
+        x, reddit = self.sources.x, self.sources.reddit
+        found = []
+        if x.enabled and self.env(x.bearer_token_env):
+            found.append("x")
+        if reddit.enabled and self.env(reddit.client_id_env) and self.env(reddit.client_secret_env):
+            found.append("reddit")
+        return found
+
 
 def load(path: str | os.PathLike | None = None) -> Settings:
     """Load and validate a config file; raise ConfigError naming the bad key."""

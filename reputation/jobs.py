@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import store
 from reputation import notify, spikes
 from reputation.filters import parse_span
+from runtime import PeriodicJob
 from settings import Settings
 
 log = logging.getLogger("earshot.reputation")
@@ -36,37 +36,11 @@ def check_and_deliver(db, settings: Settings, since: str | None = None, deliver:
     return {"alerts": [store.get_alert(db, i) for i in ids], **tally}
 
 
-class AlertJob:
-    """A daemon thread that runs the check every check_minutes until stopped."""
-
-    def __init__(self, settings: Settings, tick: float | None = None):
-        self.settings = settings
-        self.tick = tick or settings.alerts.check_minutes * 60
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="earshot-alerts", daemon=True)
-
-    def _loop(self) -> None:
-        """Check, then sleep a tick; one failed check never ends the job."""
-        while not self.stopping.is_set():
-            try:
-                run_once(self.settings)
-            except Exception:  # noqa: BLE001 - a background loop must outlive any one bad check; it is logged
-                log.exception("spike check failed; trying again in %.0fs", self.tick)
-            self.stopping.wait(self.tick)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to finish after its current check, and wait for it."""
-        self.stopping.set()
-        self.thread.join(timeout)
-
-
-def start_background(settings: Settings, echo: Callable[[str], None] = log.info) -> AlertJob | None:
+def start_background(settings: Settings, echo: Callable[[str], None] = log.info) -> PeriodicJob | None:
     """Start the spike check unless alerts are disabled; return the job (or None)."""
     if not settings.alerts.enabled or settings.alerts.check_minutes <= 0:
         echo("Spike alerts are off ([alerts] enabled = false).")
         return None
     where = ", ".join(notify.channels(settings)) or "the console banner only"
     echo(f"Checking for spikes every {settings.alerts.check_minutes} min; alerts go to {where}.")
-    job = AlertJob(settings)
-    job.thread.start()
-    return job
+    return PeriodicJob("earshot-alerts", lambda: run_once(settings), settings.alerts.check_minutes * 60).start()
