@@ -128,6 +128,8 @@ def serve(settings: Settings, host: str, port: int, debug: bool, echo: Callable[
     if demo:
         echo(demo_login_line(settings))
     if debug:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise RuntimeProblem("--debug serves Flask's interactive debugger: use it only on 127.0.0.1")
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     import waitress

@@ -1020,10 +1020,13 @@ def finish_reply(db, reply_id: int, status: str, actor: str, external_id: str | 
     public = status in PUBLIC_REPLY_STATUSES
     reply = get_reply(db, reply_id)
     with db.atomic():
-        db.execute(
-            "UPDATE replies SET status = ?, external_id = ?, url = ?, error = ?, sent_at = ? WHERE id = ?",
+        changed = db.execute(
+            "UPDATE replies SET status = ?, external_id = ?, url = ?, error = ?, sent_at = ? "
+            "WHERE id = ? AND status = 'pending'",
             [status, external_id, url, error, now if public else None, reply_id],
-        )
+        ).rowcount
+        if not changed:
+            raise StoreError(f"reply {reply_id} is no longer pending ({reply and reply['status']})")
         if public:
             db.execute(
                 "UPDATE mentions SET first_response_at = coalesce(first_response_at, ?), updated_at = ?, "

@@ -265,7 +265,7 @@ class RedditCollector(Collector):
     def _normalize(self, items: list[tuple[str, dict]], query: Query) -> list[dict]:
         """Mention rows for the items that belong to a brand and are not the brand's own."""
         if query.kind == "comments":
-            items = [(k, d) for k, d in items if query.params["pattern"].search(d.get("body") or "")]
+            items = [(k, d) for k, d in items if query.params["pattern"].search(str(d.get("body") or ""))]
         reach = self._reach([d.get("author_fullname") for _, d in items])
         rows = []
         for kind, data in items:
@@ -273,7 +273,10 @@ class RedditCollector(Collector):
             if brand is None or str(data.get("author", "")).lower() in handle_set(brand, "reddit"):
                 continue
             karma = reach.get(str(data.get("author_fullname")), 0)
-            rows.append(to_mention(kind, data, brand, query.key, karma, self.can_post, via_inbox=query.kind == "inbox"))
+            try:
+                rows.append(to_mention(kind, data, brand, query.key, karma, self.can_post, via_inbox=query.kind == "inbox"))
+            except (AttributeError, TypeError, ValueError, OverflowError):
+                log.warning("Reddit %s: skipped item %s with malformed fields", query.key, data.get("name"))
         return rows
 
     def _inbox_brand(self, data: dict) -> Brand | None:

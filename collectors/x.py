@@ -213,6 +213,12 @@ def _str_or_none(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _is_id(value: Any) -> bool:
+    """Whether a post id is plain ASCII digits (int() accepts nothing else safely)."""
+    text = str(value if value is not None else "")
+    return text.isascii() and text.isdigit()
+
+
 # --- The collector ---------------------------------------------------------------------
 
 
@@ -296,7 +302,7 @@ class XCollector(Collector):
         if tweets and not users:
             log.warning("X %s: page has no includes.users; storing %d posts without author details", query.key, len(tweets))
         mentions = [m for m in (self._normalize(t, users, query) for t in tweets) if m]
-        ids = [int(t["id"]) for t in tweets if str(t.get("id", "")).isdigit()]
+        ids = [int(t["id"]) for t in tweets if _is_id(t.get("id"))]
         meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
         newest = str(max(ids)) if ids else None
         oldest = str(min(ids)) if ids else None
@@ -304,14 +310,18 @@ class XCollector(Collector):
 
     def _normalize(self, tweet: dict, users: dict, query: Query) -> dict | None:
         """One post as a mention row, or None (logged) when it is unusable or the brand's own."""
-        if not str(tweet.get("id", "")).isdigit() or not isinstance(tweet.get("text"), str):
+        if not _is_id(tweet.get("id")) or not isinstance(tweet.get("text"), str):
             log.warning("X %s: skipped a post without a usable id or text: %.200r", query.key, tweet)
             return None
         ids = self.brand_ids(query.brand)
         if str(tweet.get("author_id")) in ids:
             return None  # the brand's own post is not a mention
         author = users.get(str(tweet.get("author_id")))
-        return to_mention(tweet, author, query.brand, query.key, ids, via_timeline=query.kind == "mentions")
+        try:
+            return to_mention(tweet, author, query.brand, query.key, ids, via_timeline=query.kind == "mentions")
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            log.warning("X %s: skipped post %s with malformed fields", query.key, tweet.get("id"))
+            return None
 
     def rate_state(self) -> RateState:
         """The latest x-rate-limit figures X sent."""

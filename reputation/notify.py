@@ -8,6 +8,7 @@ environment variables named in config.toml and never appear in logs or errors.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import smtplib
@@ -116,6 +117,8 @@ def post_webhook(url: str, payload: dict, timeout: float) -> None:
         raise DeliveryError(f"webhook: answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise DeliveryError(f"webhook: unreachable ({getattr(exc, 'reason', exc)})") from None
+    except (http.client.HTTPException, ValueError) as exc:  # their messages can quote the secret URL
+        raise DeliveryError(f"webhook: invalid URL or response ({type(exc).__name__})") from None
 
 
 def send_email(message: EmailMessage, settings: Settings) -> None:

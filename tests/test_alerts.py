@@ -283,3 +283,14 @@ def test_background_job_follows_the_settings(settings, tmp_path):
     finally:
         job.stop()
     assert not job.thread.is_alive()
+
+
+def test_malformed_webhook_url_is_retried_without_leaking_it(db, settings, monkeypatch, caplog):
+    secret = "T000/B000/SECRETTOKEN"
+    monkeypatch.setenv(WEBHOOK_ENV, f"http://127.0.0.1:{_free_port()}/hooks/{secret} x")  # a stray space: InvalidURL
+    end = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    plant(db, end)
+    result = jobs.check_and_deliver(db, settings, now=end)
+    assert (result["sent"], result["retrying"]) == (0, 1)
+    assert _delivery(db)["last_error"] == "webhook: invalid URL or response (InvalidURL)"
+    assert secret not in caplog.text

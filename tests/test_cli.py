@@ -100,3 +100,9 @@ def test_bad_database_path_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(store.StoreError, match="cannot open database"):
         store.connect(blocker / "sub" / "e.db")
+
+
+def test_debug_server_only_on_loopback(runner):
+    result = runner(["serve", "--debug", "--host", "0.0.0.0", "--port", "1"])
+    assert result.exit_code == 2
+    assert "use it only on 127.0.0.1" in result.output

@@ -145,6 +145,22 @@ def test_listing_with_after_is_followed(settings, db, reddit_env, monkeypatch):
 
 
 @responses.activate
+def test_malformed_listing_items_are_logged_and_never_stop_the_page(settings, db, reddit_env, monkeypatch, caplog):
+    monkeypatch.delenv("REDDIT_USERNAME")
+    page = fixture("search_page2.json")
+    page["data"]["children"] += [{"kind": "t3", "data": {"name": "t3_bad1", "title": 5, "created_utc": 1}},
+                                 {"kind": "t3", "data": {"name": "t3_bad2", "title": "x", "score": float("inf"),
+                                                         "created_utc": 1}}]  # fmt: skip
+    responses.post(TOKEN, json=fixture("token.json"))
+    responses.get(f"{OAUTH}/r/all/search", json=page)
+    responses.get(f"{OAUTH}/api/user_data_by_account_ids", json=fixture("user_data.json"))
+    with caplog.at_level(logging.WARNING):
+        result = collect_source(db, tuned(settings), "reddit")
+    assert result.status == "ok" and result.tally.new == len(page["data"]["children"]) - 2
+    assert "t3_bad1" not in rows(db) and "skipped item t3_bad1 with malformed fields" in caplog.text
+
+
+@responses.activate
 def test_reply_ratelimit_carries_its_retry_time(settings, reddit_env):
     responses.post(TOKEN, json=fixture("token.json"))
     responses.post(f"{OAUTH}/api/comment/", json=fixture("comment_ratelimit.json"))

@@ -170,3 +170,15 @@ def test_failed_migration_leaves_no_half_schema(tmp_path, monkeypatch):
     assert "half" not in db.table_names()
     assert "9999_broken" not in store.applied_migrations(db)
     assert "mentions" in db.table_names()
+
+
+def test_a_reply_is_finished_only_once(db):
+    with db.atomic():
+        store.upsert_mentions(db, [mention("1")])
+    mention_id = db.execute("SELECT id FROM mentions").fetchone()[0]
+    reply, created = store.start_reply(db, mention_id, "key-1", "sam", "Sorry about that!")
+    assert created
+    store.finish_reply(db, reply["id"], "sent", "sam", external_id="99")
+    with pytest.raises(store.StoreError, match="no longer pending"):
+        store.finish_reply(db, reply["id"], "failed", "sam", error="late")
+    assert store.get_reply(db, reply["id"])["status"] == "sent"

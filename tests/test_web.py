@@ -127,6 +127,25 @@ def test_mention_text_is_escaped(agent, db, settings, url):
         assert "&lt;img src=x onerror=" in html
 
 
+@pytest.mark.parametrize("url", ["/", "/m/{id}", "/m/{id}/reply"])
+def test_rtl_and_bidi_text_is_isolated(agent, db, settings, url):
+    text = "\u202e" + "שלום ما زال الإنترنت مقطوعا " + "ไทย 😀 " * 1400  # a right-to-left override, 10,000+ chars
+    mention_id = add_mention(db, settings, text, author="rtl")
+    html = agent.get(url.format(id=mention_id)).get_data(as_text=True)
+    assert re.search(r'<(a|p) [^>]*dir="auto"[^>]*>\u202eשלום', html)
+
+
+def test_malformed_ids_are_refused_not_crashed(agent, db, settings):
+    mention_id = add_mention(db, settings, "help")
+    huge = "9" * 30
+    assert agent.get(f"/m/{huge}").status_code == 404
+    assert agent.get(f"/?page={huge}").status_code == 200
+    assert agent.get(f"/inbox/new?since={huge}").status_code == 200
+    assert agent.get(f"/m/{mention_id}/reply?retry=\u00b2").status_code == 200
+    response = agent.post("/inbox/bulk", data={"ids": ["\u00b2", huge], "action": "resolve", "csrf_token": token(agent)})
+    assert response.status_code == 302 and store.get_mention(db, mention_id)["status"] == "new"
+
+
 def test_javascript_urls_never_become_links(agent, db, settings):
     mention_id = add_mention(db, settings, "hello", url="javascript:alert(1)")
     assert "javascript:" not in agent.get(f"/m/{mention_id}").get_data(as_text=True)

@@ -114,6 +114,24 @@ def test_page_without_includes_users_is_stored(settings, db, x_env, caplog):
 
 
 @responses.activate
+def test_malformed_posts_are_logged_and_never_stop_the_page(settings, db, x_env, caplog):
+    body = fixture("search_no_includes.json")
+    body["data"] += [{"id": "1801000000000000950", "text": "Parcelo?", "entities": {"mentions": ["not-a-dict"]}},
+                     {"id": "1801000000000000960", "text": "Parcelo!", "lang": 7},
+                     {"id": "１２", "text": "full-width digits are not an id"}]  # fmt: skip
+    responses.get(USERS_BY, json=fixture("users_by.json"))
+    responses.get(SEARCH, json=body)
+    col = x.build(tuned(settings, slice(1, 2)), backoff=0.01)
+    col.prepare(db)
+    query = next(q for q in col.queries() if q.kind == "search")
+    with caplog.at_level(logging.WARNING):
+        tally = collect_query(db, col, query, budget=5)
+    assert tally.new == 2 and {r["external_id"] for r in mentions(db)} == {"1801000000000000800", "1801000000000000900"}
+    assert "skipped post 1801000000000000950 with malformed fields" in caplog.text
+    assert "skipped post 1801000000000000960 with malformed fields" in caplog.text
+
+
+@responses.activate
 def test_server_error_is_retried_then_succeeds(settings, db, x_env):
     responses.get(USERS_BY, json=fixture("users_by.json"))
     responses.get(SEARCH, status=503, json=fixture("error_503.json"))

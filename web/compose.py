@@ -12,7 +12,7 @@ from web import replying, textcount
 from web.auth import admin_required, editor_required
 from web.db import get_db
 from web.mention import get_mention_or_404
-from web.views import settings
+from web.views import parse_id, settings
 
 bp = Blueprint("compose", __name__)
 
@@ -48,7 +48,8 @@ def composer(mention_id: int):
     db = get_db()
     store.claim_mention(db, mention_id, g.user["username"], settings().console.claim_minutes)
     draft = ""
-    retry = store.get_reply(db, int(request.args["retry"])) if request.args.get("retry", "").isdigit() else None
+    retry_id = parse_id(request.args.get("retry"))
+    retry = store.get_reply(db, retry_id) if retry_id is not None else None
     if retry and retry["mention_id"] == mention_id and retry["status"] == "failed":
         draft = retry["body"]
     return _render(mention, draft)

@@ -9,13 +9,14 @@ from flask import Blueprint, flash, g, jsonify, render_template, request, url_fo
 import store
 from web.auth import editor_required
 from web.db import get_db
-from web.views import done, settings
+from web.views import done, parse_id, settings
 
 bp = Blueprint("inbox", __name__)
 FILTERS = ("brand", "platform", "sentiment", "status", "assignee", "language", "since", "until", "tag", "q")
 STATUS_CHOICES = ("active", *store.STATUSES, "all")
 SENTIMENTS = ("negative", "neutral", "positive")
 BULK_ACTIONS = ("resolve", "ignore", "open", "assign", "tag")
+MAX_PAGE = 100_000
 
 
 class FilterError(ValueError):
@@ -55,10 +56,8 @@ def parse_filters(args) -> tuple[dict, dict]:
 
 def _positive_int(value: str | None, default: int) -> int:
     """A page number or id from the query string."""
-    try:
-        return max(1, int(value)) if value else default
-    except ValueError:
-        return default
+    number = parse_id(value)
+    return max(1, number) if number is not None else default
 
 
 def filter_options(db) -> dict:
@@ -80,7 +79,7 @@ def index():
     """The inbox page."""
     form, filters = parse_filters(request.args)
     order = request.args.get("order") if request.args.get("order") in store.INBOX_ORDERS else "urgency"
-    page = _positive_int(request.args.get("page"), 1)
+    page = min(_positive_int(request.args.get("page"), 1), MAX_PAGE)
     size = settings().console.page_size
     db = get_db()
     windowed = False
@@ -117,7 +116,7 @@ def new_mentions():
 @editor_required
 def bulk():
     """Resolve, ignore, reopen, assign or tag the selected mentions."""
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None]
     action = request.form.get("action", "")
     back = url_for("inbox.index")
     if not ids or action not in BULK_ACTIONS:

@@ -5,6 +5,7 @@ This module holds the reply rules; the compose blueprint only parses forms and r
 
 from __future__ import annotations
 
+import logging
 import re
 
 import collectors
@@ -18,6 +19,8 @@ VARIABLES = re.compile(r"\{(author|brand|agent)\}")
 
 class ReplyFailed(Exception):
     """The platform did not take the reply; the message says why, in plain words."""
+
+log = logging.getLogger("earshot.web")
 
 
 def platform_name(platform: str) -> str:
@@ -72,9 +75,10 @@ def post(db, settings: Settings, mention: dict, reply: dict, actor: str, demo: b
         result = replier.reply(mention, reply["body"])
     except collectors.CollectorError as exc:
         return _fail(db, reply, actor, explain(exc, mention["platform"]))
-    except BaseException:
-        store.finish_reply(db, reply["id"], "failed", actor, error="unexpected error while posting")
-        raise
+    except Exception:
+        log.exception("unexpected error while posting reply %s", reply["id"])
+        return _fail(db, reply, actor, f"Something unexpected interrupted posting. Check {platform_name(mention['platform'])} "
+                     "before trying again, in case the reply went out.")
     store.finish_reply(db, reply["id"], "sent", actor, external_id=result.external_id, url=result.url)
     return store.get_reply(db, reply["id"])
 

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.routing import IntegerConverter
 
 import store
 from web.auth import safe_next
@@ -14,6 +15,23 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: a bigger number in a URL or form is no id at all
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` URL parts within SQLite's range, so a huge number is a 404 rather than a crash."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_id(value: str | None) -> int | None:
+    """A database id from a form or query string (ASCII digits within SQLite's range), or None."""
+    if not value or not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
+        return None
+    return int(value)
 
 
 def settings():
@@ -155,6 +173,7 @@ def banners() -> list[dict]:
 def init_app(app: Flask) -> None:
     """Register headers, error pages, filters and the template context."""
     app.jinja_env.autoescape = True  # every template, whatever its extension
+    app.url_map.converters["int"] = IdConverter
     app.after_request(security_headers)
     for code in (400, 403, 404, 405, 409, 429):
         app.register_error_handler(code, error_page)
