@@ -115,6 +115,36 @@ def export_cmd(ctx: click.Context, fmt: str, output, corrections: bool) -> None:
     click.echo(f"Exported {count} {'corrections' if corrections else 'mentions'}.", err=True)
 
 
+@cli.command("collect")
+@click.option("--source", type=click.Choice(["x", "reddit"]), help="Collect from this source only (default: all).")
+@click.option(
+    "--every", type=click.FloatRange(min=1), metavar="SECONDS",
+    help="Run again every SECONDS (with 10% jitter) until interrupted.",
+)  # fmt: skip
+@click.option("--no-classify", is_flag=True, help="Leave new mentions unscored (score later with classify).")
+@click.pass_context
+def collect_cmd(ctx: click.Context, source: str | None, every: float | None, no_classify: bool) -> None:
+    """Collect new mentions from X and Reddit once, then score them (suits cron).
+
+    Prints one line per source: new, updated, pages, rate-limit state and
+    duration. Exits 0 only when every source succeeded; a source without
+    credentials is skipped with a one-line reason, which fails the run only
+    when it was asked for with --source. After a rate limit the next run skips
+    that source until the reset time. A lock keeps two runs off one database:
+    the second says so and exits 1.
+
+    Example: python app.py collect --source reddit
+    """
+    from collectors import run as collecting
+
+    settings = load_settings(ctx)
+    try:
+        ok = collecting.collect_command(settings, source, every, echo=click.echo, classify=not no_classify)
+    except (collecting.CollectionLocked, store.StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(0 if ok else 1)
+
+
 @cli.command("demo")
 @click.pass_context
 def demo_cmd(ctx: click.Context) -> None:
@@ -285,6 +315,7 @@ def user_reset_password(ctx, username: str, password_stdin: bool) -> None:
 @click.option("--eval-every", default=400, show_default=True, help="Validate every N steps.")
 @click.option("--max-minutes", default=0.0, show_default=True, help="Stop after this long (0: no limit).")
 @click.option("--seed", default=13, show_default=True)
+@click.option("--calibrate", is_flag=True, help="Fold validation-chosen logit offsets into the head.")
 def train_cmd(data: str, val: str | None, out: str, **options) -> None:
     """Fine-tune the bundled sentiment adapter on labeled JSONL.
 
@@ -307,6 +338,143 @@ def train_cmd(data: str, val: str | None, out: str, **options) -> None:
         raise click.ClickException(str(exc)) from None
     best = card["best_checkpoint"]
     click.echo(f"Best validation macro-recall {best['macro_recall']:.2f} at step {best['step']}; saved to {out}")
+
+
+@cli.command("evaluate")
+@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False), help="Labeled JSONL: text, label.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.pass_context
+def evaluate_cmd(ctx: click.Context, data: str, as_json: bool) -> None:
+    """Measure the configured sentiment model on labeled JSONL.
+
+    Prints macro-recall, accuracy, macro-F1 (all percentages), recall per
+    class and the confusion matrix. With --json, one object with the keys
+    macro_recall, accuracy, macro_f1, per_class_recall and confusion.
+
+    Example: python app.py evaluate --data ../shared/data/tweeteval/sentiment/test.jsonl
+    """
+    import json
+    from pathlib import Path
+
+    from classifier import data as data_mod
+    from classifier import evaluation
+    from classifier.model import ModelUnavailable
+
+    try:
+        result = evaluation.evaluate_file(Path(data), load_settings(ctx))
+    except (data_mod.DataError, ModelUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(result) if as_json else evaluation.format_report(result))
+
+
+@cli.command("classify")
+@click.option("--rescore", is_flag=True, help="Score every mention again (after changing the model).")
+@click.pass_context
+def classify_cmd(ctx: click.Context, rescore: bool) -> None:
+    """Score sentiment and urgency of every unscored mention in the database.
+
+    Safe to repeat: mentions already scored are skipped unless --rescore.
+    Also refreshes the urgency of mentions still waiting for a response.
+
+    Example: python app.py classify --rescore
+    """
+    from classifier import pipeline
+    from classifier.model import ModelUnavailable
+
+    db = open_db(ctx)
+    try:
+        count = pipeline.classify_pending(db, load_settings(ctx), rescore=rescore, echo=click.echo)
+    except ModelUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Scored {count} mentions.")
+
+
+@cli.command("score")
+@click.option("--input", "source", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", "target", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--brand", help="Configured brand the mentions are about (its handles mark direct mentions).")
+@click.pass_context
+def score_cmd(ctx: click.Context, source: str, target: str, brand: str | None) -> None:
+    """Score an import-format JSONL file without a database.
+
+    Each output line is the input line plus sentiment, sentiment_scores,
+    urgency (0-100), urgency_parts and intents. Malformed lines are reported
+    as FILE:LINE and skipped; exits 1 if any line was skipped.
+
+    Example: python app.py score --input mentions.jsonl --output scored.jsonl --brand Parcelo
+    """
+    from pathlib import Path
+
+    from classifier import pipeline
+    from classifier.model import ModelUnavailable
+
+    settings = load_settings(ctx)
+    try:
+        result = pipeline.score_file(Path(source), Path(target), settings, brand, lambda m: click.echo(m, err=True))
+    except (ModelUnavailable, pipeline.ScoreInputError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except settings_mod.ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    click.echo(f"Scored {result.written} mentions into {target}; skipped {len(result.problems)} lines.", err=True)
+    if result.problems:
+        sys.exit(1)
+
+
+@cli.command("report")
+@click.option("--since", default="7d", show_default=True, help="How far back from now: a number and h, d or w.")
+@click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+@click.option("--brand", help="One configured brand (default: all).")
+@click.option("--platform", help="One platform, x or reddit (default: all).")
+@click.pass_context
+def report_cmd(ctx: click.Context, since: str, out: str, brand: str | None, platform: str | None) -> None:
+    """Write a standalone HTML reputation report with inline SVG charts.
+
+    The file needs no login, server or internet, so it can be emailed as it
+    is: volume and net sentiment, share of voice, complaint themes, response
+    times per agent and the spike alerts of the last --since (UTC).
+
+    Example: python app.py report --since 7d --out report.html
+    """
+    from pathlib import Path
+
+    from reputation import filters, report
+
+    settings = load_settings(ctx)
+    try:
+        chosen = filters.for_since(since, settings, brand=brand, platform=platform)
+        size = report.write(open_db(ctx), settings, chosen, Path(out))
+    except (filters.FilterError, report.ReportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {out} ({size / 1024:.0f} KB): {chosen.describe()}.")
+
+
+@cli.command("alerts")
+@click.option("--since", help="Replay the checks over this past span (e.g. 7d); alerts found are stored, not sent.")
+@click.option("--no-deliver", is_flag=True, help="Store new alerts for the console banner but send nothing.")
+@click.pass_context
+def alerts_cmd(ctx: click.Context, since: str | None, no_deliver: bool) -> None:
+    """Check every brand once for volume and negative-share spikes, then deliver alerts.
+
+    `app.py run` does this every [alerts] check_minutes; this command suits
+    cron or a first look. Deliveries of earlier alerts that are due a retry
+    are sent too. With --since the checks are replayed over the past span,
+    cooldown included, to see what the thresholds would have caught.
+
+    Example: python app.py alerts --since 7d
+    """
+    from reputation import filters, jobs
+
+    settings = load_settings(ctx)
+    try:
+        result = jobs.check_and_deliver(open_db(ctx), settings, since=since, deliver=not no_deliver)
+    except filters.FilterError as exc:
+        raise click.ClickException(str(exc)) from None
+    for alert in result["alerts"]:
+        click.echo(f"Alert {alert['id']} for {alert['brand']} ({alert['window_end']}): {alert['reason']}")
+    click.echo(f"{len(result['alerts'])} new alerts; deliveries: {result['sent']} sent, "
+               f"{result['retrying']} to retry, {result['failed']} failed.")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -94,14 +94,14 @@ def classify_pending(db, settings: Settings, echo: Callable[[str], None] = log.i
     """Score unscored mentions; returns how many were scored (0 when no model is available)."""
     try:
         from classifier import pipeline
-        from classifier.network import ModelUnavailable
+        from classifier.model import ModelUnavailable
     except ImportError as exc:
-        echo(f"Classifier not available ({exc}); mentions stay unscored.")
+        echo(f"classifier not available ({exc}); new mentions stay unscored")
         return 0
     try:
         return pipeline.classify_pending(db, settings, echo=echo)
     except ModelUnavailable as exc:
-        echo(f"Sentiment model unavailable: {exc}. Mentions stay unscored; run `app.py classify` later.")
+        echo(f"classifier model could not load ({exc}); new mentions stay unscored")
         return 0
 
 

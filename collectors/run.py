@@ -26,6 +26,7 @@ from collectors.base import (
     iso,
 )
 from collectors.sweep import Tally, collect_query
+from runtime import classify_pending
 from settings import Settings
 
 log = logging.getLogger("earshot.collectors")
@@ -108,7 +109,7 @@ def collect(settings: Settings, sources: list[str] | None = None, echo: Echo = l
                 results.append(collect_source(db, settings, name))
                 echo(results[-1].summary())
             if classify and sum(r.tally.new for r in results):
-                classify_new(db, settings, echo)
+                classify_pending(db, settings, echo)
     finally:
         db.close()
     return results
@@ -183,21 +184,6 @@ def _waiting_until(db, name: str) -> datetime | None:
         return None
     reset = datetime.fromisoformat(last["rate_limit_reset"].replace("Z", "+00:00"))
     return reset if reset > datetime.now(UTC) else None
-
-
-def classify_new(db, settings: Settings, echo: Echo) -> int:
-    """Score the newly collected mentions when the classifier can load; say so in one line if not."""
-    try:
-        from classifier import pipeline
-        from classifier.model import ModelUnavailable
-    except ImportError as exc:
-        echo(f"classifier not available ({exc}); new mentions stay unscored")
-        return 0
-    try:
-        return pipeline.classify_pending(db, settings, echo=echo)
-    except ModelUnavailable as exc:
-        echo(f"classifier model could not load ({exc}); new mentions stay unscored")
-        return 0
 
 
 def collect_command(settings: Settings, source: str | None, every: float | None, echo: Echo, classify: bool = True) -> bool:

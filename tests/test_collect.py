@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import pytest
@@ -107,35 +106,26 @@ def test_every_repeats_until_interrupted(fake_config, api, monkeypatch):
     assert all(54 <= s <= 66 for s in sleeps), "10% jitter either way"
 
 
-def fake_classifier(monkeypatch, classify_pending) -> type[Exception]:
-    """Stand-ins for classifier.model and classifier.pipeline (no torch); returns ModelUnavailable."""
-    unavailable = type("ModelUnavailable", (Exception,), {})
-    modules = {
-        "classifier.model": types.SimpleNamespace(ModelUnavailable=unavailable),
-        "classifier.pipeline": types.SimpleNamespace(classify_pending=classify_pending),
-    }
-    for name, module in modules.items():
-        monkeypatch.setitem(sys.modules, name, module)
-        monkeypatch.setattr(name, module, raising=False)
-    return unavailable
-
-
-def test_new_mentions_are_classified_when_the_classifier_loads(fake_config, api, monkeypatch):
-    scored = []
-    fake_classifier(monkeypatch, lambda db, settings, echo: scored.append(1) or 11)
-    invoke(fake_config, "collect")
-    invoke(fake_config, "collect")
-    assert scored == [1], "classified once: the second run brought nothing new"
-
-
-def test_a_classifier_that_cannot_load_costs_one_line(fake_config, api, monkeypatch):
-    def refuse(db, settings, echo):
-        raise unavailable("no adapter")
-
-    unavailable = fake_classifier(monkeypatch, refuse)
+def test_new_mentions_are_classified_by_the_bundled_model(fake_config, api):
     result = invoke(fake_config, "collect")
-    assert result.exit_code == 0
-    assert "classifier model could not load (no adapter); new mentions stay unscored" in result.output
+    assert result.exit_code == 0, result.output
+    path = settings_mod.load(fake_config).db_path
+    total = count(path)
+    assert total and count(path, "SELECT count(*) FROM mentions WHERE sentiment IS NOT NULL") == total
+    assert count(path, "SELECT count(*) FROM mentions WHERE urgency IS NOT NULL") == total
+    again = invoke(fake_config, "collect")
+    assert "Scoring" not in again.output, "the second run brought nothing new to score"
+
+
+def test_a_classifier_that_cannot_load_costs_one_line(tmp_path, api):
+    config = write_config(
+        tmp_path, replace={**config_replacements(api), 'model = "bundled"': f'model = "{tmp_path / "no-model"}"'}
+    )
+    result = invoke(config, "collect")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "classifier model could not load" in line]
+    assert len(lines) == 1 and lines[0].endswith("new mentions stay unscored")
+    assert count(settings_mod.load(config).db_path, "SELECT count(*) FROM mentions WHERE sentiment IS NULL") > 0
 
 
 # --- scheduling for `app.py run` --------------------------------------------------------------
@@ -147,9 +137,7 @@ def test_background_collection_is_off_without_credentials(settings):
     assert lines == ["Background collection is off: no source has credentials in the environment."]
 
 
-def test_background_collection_runs_due_sources(fake_config, api, monkeypatch):
-    scored = []
-    fake_classifier(monkeypatch, lambda db, settings, echo: scored.append(1) or 0)
+def test_background_collection_runs_due_sources(fake_config, api):
     settings = settings_mod.load(fake_config)
     lines = []
     started = schedule.start_background(settings, lines.append, tick=0.05)
@@ -162,7 +150,8 @@ def test_background_collection_runs_due_sources(fake_config, api, monkeypatch):
         started.stop()
     assert lines[0] == "Collecting in the background: x every 15 min, reddit every 10 min."
     assert schedule.due_sources(settings) == [], "nothing is due again before poll_minutes"
-    assert scored, "what the schedule collects is classified too"
+    scored = "SELECT count(*) FROM mentions WHERE sentiment IS NOT NULL"
+    assert count(settings.db_path, scored) == count(settings.db_path), "what the schedule collects is classified too"
     assert count(settings.db_path, "SELECT count(*) FROM collector_runs") == 2
 
 

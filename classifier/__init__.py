@@ -1,0 +1,1 @@
+"""Earshot's sentiment model and urgency ranking."""
