@@ -89,7 +89,7 @@ class ClassifierSettings:
     model: str = "bundled"
     batch_size: int = 32
     max_length: int = 128
-    int8: bool = False
+    int8: bool = True
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,106 @@ def _m0003_collection(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration("0004_console_indexes")
+def _m0004_console_indexes(db: sqlite_utils.Database) -> None:
+    """Partial indexes for the default (active) inbox, threads and claims."""
+    run_script(
+        db,
+        """
+        CREATE INDEX mentions_active_urgency ON mentions (urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+        CREATE INDEX mentions_active_brand_urgency ON mentions (brand, urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+        CREATE INDEX mentions_thread ON mentions (platform, thread_id) WHERE thread_id IS NOT NULL;
+        CREATE INDEX claims_expiry ON claims (expires_at);
+        """
+    )
+
+
+@migration("0010_reputation")
+def _m0010_reputation(db: sqlite_utils.Database) -> None:
+    """Spike alerts and their deliveries, plus partial indexes for the dashboard.
+
+    Each new mentions index covers a column that is empty when a mention is collected,
+    so ingest pays nothing for it; classification, replies and assignment pay one entry.
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            brand TEXT NOT NULL,
+            kinds TEXT NOT NULL,
+            window_start TEXT NOT NULL,
+            window_end TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            baseline REAL NOT NULL,
+            negative_share REAL,
+            baseline_negative_share REAL,
+            reason TEXT NOT NULL,
+            detail TEXT,
+            created_at TEXT NOT NULL,
+            dismissed_at TEXT,
+            dismissed_by TEXT
+        );
+        CREATE INDEX alerts_brand_window ON alerts (brand, window_end);
+        CREATE INDEX alerts_created ON alerts (created_at);
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            sent_at TEXT,
+            UNIQUE (alert_id, channel)
+        );
+        CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX mentions_reputation ON mentions (brand, platform, sentiment, created_at)
+            WHERE sentiment IS NOT NULL;
+        CREATE INDEX mentions_answered ON mentions (brand, platform, created_at, first_response_at)
+            WHERE first_response_at IS NOT NULL;
+        CREATE INDEX mentions_assigned ON mentions (created_at, assignee, brand, platform, first_response_at)
+            WHERE assignee IS NOT NULL;
+        """
+    )
+
+
+@migration("0011_reputation_first_replies")
+def _m0011_reputation_first_replies(db: sqlite_utils.Database) -> None:
+    """Who answered a mention first, in one index seek (the dashboard's per-agent figures)."""
+    run_script(
+        db,
+        """
+        CREATE INDEX replies_first_public ON replies (mention_id, sent_at, author, status)
+            WHERE status IN ('sent', 'manual', 'demo');
+        """
+    )
+
+
+@migration("0012_bulk_search_index")
+def _m0012_bulk_search_index(db: sqlite_utils.Database) -> None:
+    """Index new mentions for search once per batch, not per row; re-index only changed text.
+
+    A per-row FTS5 trigger costs more than the rest of an insert; upsert_mentions
+    now indexes each batch's new rows with one INSERT ... SELECT in the same
+    transaction.
+    """
+    run_script(
+        db,
+        """
+        DROP TRIGGER mentions_fts_insert;
+        DROP TRIGGER mentions_fts_update;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions
+        WHEN old.text IS NOT new.text BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        """,
+    )
+
+
 def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
     """Open the database in WAL mode, applying any pending migrations."""
     path = Path(path)
@@ -265,6 +365,7 @@ def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages stay cached at a million rows
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     if migrate:
@@ -385,7 +486,10 @@ def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[in
     now = utcnow()
     keys = {(r["platform"], str(r["external_id"])) for r in rows}
     existing = mention_ids(db, keys)
+    last_id = db.conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
     db.conn.executemany(_UPSERT_SQL, [_mention_params(r, now) for r in rows])
+    # New rows always get ids above the old maximum (we hold the write lock).
+    db.conn.execute("INSERT INTO mentions_fts (rowid, text) SELECT id, text FROM mentions WHERE id > ?", [last_id])
     _upsert_authors(db, rows, now)
     return len(keys) - len(existing), len(existing)
 
@@ -572,22 +676,6 @@ class ReplyConflict(StoreError):
     def __init__(self, reply: dict):
         super().__init__(f"mention {reply['mention_id']} already has a {reply['status']} reply")
         self.reply = reply
-
-
-@migration("0004_console_indexes")
-def _m0004_console_indexes(db: sqlite_utils.Database) -> None:
-    """Partial indexes for the default (active) inbox, threads and claims."""
-    run_script(
-        db,
-        """
-        CREATE INDEX mentions_active_urgency ON mentions (urgency DESC, id DESC)
-            WHERE status IN ('new', 'open', 'waiting');
-        CREATE INDEX mentions_active_brand_urgency ON mentions (brand, urgency DESC, id DESC)
-            WHERE status IN ('new', 'open', 'waiting');
-        CREATE INDEX mentions_thread ON mentions (platform, thread_id) WHERE thread_id IS NOT NULL;
-        CREATE INDEX claims_expiry ON claims (expires_at);
-        """
-    )
 
 
 def _minutes_from_now(minutes: float) -> str:
@@ -1318,67 +1406,6 @@ def mention_id(db, platform: str, external_id: str) -> int | None:
 # over a million mentions reads index entries, never table rows.
 
 SENTIMENTS = ("negative", "neutral", "positive")
-
-
-@migration("0010_reputation")
-def _m0010_reputation(db: sqlite_utils.Database) -> None:
-    """Spike alerts and their deliveries, plus partial indexes for the dashboard.
-
-    Each new mentions index covers a column that is empty when a mention is collected,
-    so ingest pays nothing for it; classification, replies and assignment pay one entry.
-    """
-    run_script(
-        db,
-        """
-        CREATE TABLE alerts (
-            id INTEGER PRIMARY KEY,
-            brand TEXT NOT NULL,
-            kinds TEXT NOT NULL,
-            window_start TEXT NOT NULL,
-            window_end TEXT NOT NULL,
-            mentions INTEGER NOT NULL,
-            baseline REAL NOT NULL,
-            negative_share REAL,
-            baseline_negative_share REAL,
-            reason TEXT NOT NULL,
-            detail TEXT,
-            created_at TEXT NOT NULL,
-            dismissed_at TEXT,
-            dismissed_by TEXT
-        );
-        CREATE INDEX alerts_brand_window ON alerts (brand, window_end);
-        CREATE INDEX alerts_created ON alerts (created_at);
-        CREATE TABLE alert_deliveries (
-            id INTEGER PRIMARY KEY,
-            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
-            channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
-            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at TEXT NOT NULL,
-            last_error TEXT,
-            sent_at TEXT,
-            UNIQUE (alert_id, channel)
-        );
-        CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE status = 'pending';
-        CREATE INDEX mentions_reputation ON mentions (brand, platform, sentiment, created_at)
-            WHERE sentiment IS NOT NULL;
-        CREATE INDEX mentions_answered ON mentions (brand, platform, created_at, first_response_at)
-            WHERE first_response_at IS NOT NULL;
-        CREATE INDEX mentions_assigned ON mentions (created_at, assignee, brand, platform, first_response_at)
-            WHERE assignee IS NOT NULL;
-        """
-    )
-
-
-@migration("0011_reputation_first_replies")
-def _m0011_reputation_first_replies(db: sqlite_utils.Database) -> None:
-    """Who answered a mention first, in one index seek (the dashboard's per-agent figures)."""
-    db.executescript(
-        """
-        CREATE INDEX replies_first_public ON replies (mention_id, sent_at, author, status)
-            WHERE status IN ('sent', 'manual', 'demo');
-        """
-    )
 
 
 def _marks(values) -> str:
