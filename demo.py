@@ -656,9 +656,6 @@ def _utc(now: datetime | None) -> datetime:
     return now.replace(microsecond=0)
 
 
-def _iso(moment: datetime) -> str:
-    """UTC ISO-8601 with a Z suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _digest(seed: int, key: str) -> int:
@@ -961,7 +958,7 @@ class _Builder:
         likes, reposts, replies = self._engagement(platform, followers, cat, kind, spike)
         record.update({
             "author": handle, "author_id": author_id, "author_name": name, "author_followers": followers,
-            "like_count": likes, "repost_count": reposts, "reply_count": replies, "created_at": _iso(moment),
+            "like_count": likes, "repost_count": reposts, "reply_count": replies, "created_at": store.utc_text(moment),
             "mentions_brand_handle": addresses(text, brand, platform), "in_reply_to_brand": parent is not None,
         })  # fmt: skip
         item = Item(record=record, brand=brand, cat=cat, lang=lang, spike=spike)
@@ -1033,7 +1030,7 @@ def load_demo(db, settings, now: datetime | None = None, seed: int = 7) -> dict:
         first_load = store.get_meta(db, META_KEY) is None
         if first_load:
             history = _History(db, now, seed).run(items)
-            store.set_meta(db, META_KEY, _iso(now))
+            store.set_meta(db, META_KEY, store.utc_text(now))
     return {"mentions": len(rows), "new": new, "updated": updated, **history, "history_added": first_load}
 
 
@@ -1085,7 +1082,7 @@ class _History:
 
     def _work(self, item: Item, mention_id: int) -> None:
         """Apply one mention's history: reply, status, assignee, tags and note."""
-        created = datetime.fromisoformat(item.record["created_at"].replace("Z", "+00:00"))
+        created = store.parse_utc(item.record["created_at"])
         status, replied, agent = item.plan or self._plan(item, self.now - created)
         if item.reply_id and not replied:  # a later post answers our reply, so there was one
             replied, status = True, "waiting" if status == "new" else status
@@ -1099,10 +1096,10 @@ class _History:
         acted = min(acted, self.now - timedelta(minutes=1))
         if status != "new":
             assignee = None if status == "ignored" else agent
-            store.set_demo_status(self.db, mention_id, status, assignee, agent, _iso(acted))
+            store.set_demo_status(self.db, mention_id, status, assignee, agent, store.utc_text(acted))
         self._tag(item, mention_id, acted, agent, handled=status != "new" or replied)
         if item.note:
-            store.add_note(self.db, mention_id, agent, item.note, at=_iso(acted))
+            store.add_note(self.db, mention_id, agent, item.note, at=store.utc_text(acted))
             self.counts["notes"] += 1
 
     def _delay(self, item: Item) -> timedelta:
@@ -1146,7 +1143,7 @@ class _History:
         composed = sent - timedelta(seconds=self.rng.randint(20, 240))
         body, idempotency_key = self._body(item, agent), f"demo:{platform}:{record['id']}"
         added = store.add_demo_reply(self.db, mention_id, idempotency_key, agent, body, reply_id, url,
-                                     _iso(max(composed, created)), _iso(sent))  # fmt: skip
+                                     store.utc_text(max(composed, created)), store.utc_text(sent))  # fmt: skip
         if added is None:
             return None
         self.counts["replies"] += 1
@@ -1164,7 +1161,7 @@ class _History:
         tagged = set(store.mention_tags(self.db, mention_id))
         for tag in dict.fromkeys(tags):
             if tag not in tagged:  # store.add_tag audits every call; only new tags are history
-                store.add_tag(self.db, [mention_id], tag, agent, at=_iso(at))
+                store.add_tag(self.db, [mention_id], tag, agent, at=store.utc_text(at))
                 self.counts["tags"] += 1
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from settings import Brand, Settings
-from store import utcnow
+from store import utc_text, utcnow
 
 MAX_TEXT = 40_000
 COUNT_FIELDS = ("author_followers", "like_count", "repost_count", "reply_count")
@@ -153,7 +153,7 @@ def parse_time(value: object) -> str:
             moment = moment.replace(tzinfo=UTC)
     else:
         raise RecordError("'created_at' must be ISO-8601 text or epoch seconds")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(moment)
 
 
 def _brand(settings: Settings, name: str | None) -> Brand:

@@ -16,9 +16,19 @@ class StoreError(Exception):
     """The database could not be opened or a write was refused."""
 
 
+def utc_text(moment: datetime | None) -> str | None:
+    """A datetime as the stored form of a time: UTC ISO-8601, seconds, 'Z' (None stays None)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (None or '' gives None)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
 def utcnow() -> str:
     """The current time as UTC ISO-8601 with seconds precision."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(datetime.now(UTC))
 
 
 # --- Migrations -------------------------------------------------------------
@@ -680,8 +690,7 @@ class ReplyConflict(StoreError):
 
 def _minutes_from_now(minutes: float) -> str:
     """UTC ISO-8601 time `minutes` from now (negative for the past)."""
-    moment = datetime.now(UTC) + timedelta(minutes=minutes)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(datetime.now(UTC) + timedelta(minutes=minutes))
 
 
 SEARCH_WINDOW = 5000

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import formats
 import store
 from classifier import urgency
 from classifier.model import Sentiment, SentimentModel, get_model
@@ -114,7 +115,7 @@ def classify_pending(
 def refresh_urgency(db, settings: Settings, now: datetime) -> int:
     """Recompute urgency, without the model, for mentions whose waiting time has moved."""
     since = now - timedelta(minutes=settings.sla.target_minutes) - timedelta(days=1)
-    rows = store.mentions_awaiting_refresh(db, since.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    rows = store.mentions_awaiting_refresh(db, store.utc_text(since))
     updates = []
     for row in rows:
         scores = json.loads(row["sentiment_scores"] or "{}")
@@ -144,22 +145,15 @@ def _mentions_handle(text: str, handles: tuple[str, ...]) -> bool:
 def read_mentions(path: Path, result: FileResult) -> Iterator[dict]:
     """Mentions from an import-format JSONL file; bad lines are noted in result and skipped."""
     try:
-        handle = path.open(encoding="utf-8")
+        for number, row in formats.read_records(path, "jsonl"):
+            if isinstance(row, formats.RecordError):
+                result.problems.append(f"{path}:{number}: {row}")
+            elif not isinstance(row.get("text"), str) or not row["text"].strip():
+                result.problems.append(f"{path}:{number}: expected an object with a non-empty 'text'")
+            else:
+                yield row
     except OSError as exc:
         raise ScoreInputError(f"{path}: {exc.strerror or exc}") from None
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                result.problems.append(f"{path}:{number}: not valid JSON ({exc.msg})")
-                continue
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
-                result.problems.append(f"{path}:{number}: expected an object with a non-empty 'text'")
-                continue
-            yield row
 
 
 def _chunked(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import store
+
 if TYPE_CHECKING:
     from settings import Brand, Settings
 
@@ -166,11 +168,8 @@ class Collector(ABC):
 # --- Helpers shared by collectors ---------------------------------------------------
 
 
-def iso(moment: datetime | None) -> str | None:
-    """A datetime as UTC ISO-8601 ('...Z'), as the store keeps times."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# Times are kept as the store writes them.
+iso = store.utc_text
 
 
 def utc_in(seconds: float) -> datetime:

@@ -182,7 +182,7 @@ def _waiting_until(db, name: str) -> datetime | None:
     last = store.last_attempted_run(db, name)
     if not last or last["status"] != "rate_limited" or not last["rate_limit_reset"]:
         return None
-    reset = datetime.fromisoformat(last["rate_limit_reset"].replace("Z", "+00:00"))
+    reset = store.parse_utc(last["rate_limit_reset"])
     return reset if reset > datetime.now(UTC) else None
 
 

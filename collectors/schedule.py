@@ -25,7 +25,7 @@ def due_sources(settings: Settings, now: datetime | None = None) -> list[str]:
         for name in settings.configured_sources():
             runs = store.collector_runs(db, name, limit=1)
             interval = timedelta(minutes=getattr(settings.sources, name).poll_minutes)
-            if not runs or _parse(runs[0]["started_at"]) + interval <= now:
+            if not runs or store.parse_utc(runs[0]["started_at"]) + interval <= now:
                 due.append(name)
         return due
     finally:
@@ -57,6 +57,3 @@ def start_background(
     return PeriodicJob("earshot-collect", lambda: run_due(settings, echo), tick).start()
 
 
-def _parse(value: str) -> datetime:
-    """A stored UTC timestamp as an aware datetime."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

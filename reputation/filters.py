@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import store
 from settings import Settings
 
 DEFAULT_DAYS = 7
@@ -35,12 +36,12 @@ class Filters:
     @property
     def start_iso(self) -> str:
         """The start as stored text."""
-        return iso(self.start)
+        return store.utc_text(self.start)
 
     @property
     def end_iso(self) -> str:
         """The end as stored text."""
-        return iso(self.end)
+        return store.utc_text(self.end)
 
     @property
     def days(self) -> float:
@@ -73,9 +74,6 @@ class Filters:
         return f"{what}{where}, {short(self.start)} to {short(self.end)} UTC"
 
 
-def iso(moment: datetime) -> str:
-    """A datetime as the store's UTC ISO-8601 text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def short(moment: datetime) -> str:
@@ -83,9 +81,6 @@ def short(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def parse_time(value: str) -> datetime:
-    """Stored UTC text as an aware datetime."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def from_request(args: Mapping[str, str], settings: Settings, known_platforms: list[str],
@@ -133,7 +128,7 @@ def buckets(filters: Filters) -> list[tuple[str, str]]:
     while (edge := edge + step) < filters.end:
         edges.append(edge)
     edges.append(filters.end)
-    return [(iso(a), iso(b)) for a, b in zip(edges, edges[1:], strict=False)]
+    return [(store.utc_text(a), store.utc_text(b)) for a, b in zip(edges, edges[1:], strict=False)]
 
 
 def _date(value: str | None, name: str) -> date | None:

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import store
-from reputation.filters import iso
 from settings import Settings
 
 log = logging.getLogger("earshot.reputation")
@@ -153,14 +152,14 @@ def retry_time(attempts: int, settings: Settings, now: datetime) -> str | None:
     cfg = settings.alerts
     if attempts >= cfg.max_attempts:
         return None
-    return iso(now + timedelta(minutes=cfg.retry_minutes * 2 ** (attempts - 1)))
+    return store.utc_text(now + timedelta(minutes=cfg.retry_minutes * 2 ** (attempts - 1)))
 
 
 def deliver_due(db, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     """Try every due delivery once; return how many were sent, will retry, and failed for good."""
     now = now or datetime.now(UTC)
     tally = {"sent": 0, "retrying": 0, "failed": 0}
-    for delivery in store.due_deliveries(db, iso(now)):
+    for delivery in store.due_deliveries(db, store.utc_text(now)):
         alert = store.get_alert(db, delivery["alert_id"])
         try:
             deliver(alert, delivery["channel"], settings)

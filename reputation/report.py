@@ -10,7 +10,7 @@ import jinja2
 
 import store
 from reputation import overview, svg
-from reputation.filters import Filters, iso, parse_time
+from reputation.filters import Filters
 from settings import Settings
 
 log = logging.getLogger("earshot.reputation")
@@ -44,7 +44,7 @@ def minutes_label(minutes: float | None) -> str:
 
 def bucket_label(start: str, bucket: str) -> str:
     """A short axis label: 'Nov 21' for days, 'Nov 21 14h' for hours."""
-    moment = parse_time(start)
+    moment = store.parse_utc(start)
     return moment.strftime("%b %d") if bucket == "day" else moment.strftime("%b %d %Hh")
 
 
@@ -76,7 +76,7 @@ def render(db, settings: Settings, filters: Filters, now: datetime | None = None
     alerts = alerts_in(db, filters, filters.brands(settings))
     template = _environment().get_template("report.html")
     return template.render(data=data, charts=charts(data), filters=filters, alerts=alerts,
-                           generated=iso(now or datetime.now(UTC)), labels=[
+                           generated=store.utc_text(now or datetime.now(UTC)), labels=[
                                bucket_label(r["start"], filters.bucket) for r in data["volume"]["rows"]])  # fmt: skip
 
 

@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 
 import store
 from reputation import terms
-from reputation.filters import iso, parse_time
 from settings import AlertSettings, Settings
 
 log = logging.getLogger("earshot.reputation")
@@ -35,7 +34,7 @@ EXAMPLES = 3
 def windows(end: datetime, minutes: int, days: int) -> list[tuple[str, str]]:
     """The window ending at `end`, then the same clock window on each of the previous `days` days."""
     width = timedelta(minutes=minutes)
-    return [(iso(end - timedelta(days=k) - width), iso(end - timedelta(days=k))) for k in range(days + 1)]
+    return [(store.utc_text(end - timedelta(days=k) - width), store.utc_text(end - timedelta(days=k))) for k in range(days + 1)]
 
 
 def volume_finding(current: dict, baseline: list[dict], cfg: AlertSettings) -> dict | None:
@@ -91,7 +90,7 @@ def describe(found: list[dict], cfg: AlertSettings) -> str:
 def in_cooldown(db, brand: str, end: datetime, cfg: AlertSettings) -> bool:
     """Whether the brand had an alert within cooldown_minutes before `end` (or at a later time)."""
     last = store.last_alert_end(db, brand)
-    return last is not None and parse_time(last) > end - timedelta(minutes=cfg.cooldown_minutes)
+    return last is not None and store.parse_utc(last) > end - timedelta(minutes=cfg.cooldown_minutes)
 
 
 def evidence(db, settings: Settings, brand: str, spans: list[tuple[str, str]], platforms: list[str],
@@ -159,7 +158,7 @@ def check(db, settings: Settings, now: datetime | None = None, channels: list[st
             continue
         alert = check_brand(db, settings, brand, end, platforms)
         if alert:
-            raised.append(store.add_alert(db, alert, channels, due_at=iso(end)))
+            raised.append(store.add_alert(db, alert, channels, due_at=store.utc_text(end)))
             log.warning("Spike alert for %s: %s", brand, alert["reason"])
     return raised
 

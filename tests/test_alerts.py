@@ -15,7 +15,7 @@ from conftest import write_config
 
 import settings as settings_mod
 import store
-from reputation import filters, jobs, notify, spikes
+from reputation import jobs, notify, spikes
 
 WEBHOOK_ENV = "EARSHOT_ALERT_WEBHOOK_URL"
 SPIKE_TEXTS = ("No signal in Leeds since 6am, total outage", "Still no signal here, is Lumina Mobile down?",
@@ -67,7 +67,7 @@ def webhook(monkeypatch):
 def _mentions(db, brand: str, times: list[datetime], negative: int, texts: tuple[str, ...], tag: str) -> None:
     """Store and score mentions at these times; the first `negative` are negative."""
     rows = [{"platform": "x", "external_id": f"{tag}-{brand}-{i}", "brand": brand, "text": f"{texts[i % len(texts)]} #{i}",
-             "author_id": f"{tag}{i}", "author_handle": f"{tag}{i}", "created_at": filters.iso(t)}
+             "author_id": f"{tag}{i}", "author_handle": f"{tag}{i}", "created_at": store.utc_text(t)}
             for i, t in enumerate(times)]  # fmt: skip
     with db.atomic():
         store.upsert_mentions(db, rows)

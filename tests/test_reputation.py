@@ -59,7 +59,7 @@ ASSIGNEES = {1: "sam", 2: "alex", 3: "sam", 4: "sam", 5: "sam"}
 
 def _at(day1: datetime, minutes: float) -> str:
     """The stored time `minutes` after the fixture's first day starts."""
-    return filters.iso(day1 + timedelta(minutes=minutes))
+    return store.utc_text(day1 + timedelta(minutes=minutes))
 
 
 def seed_hand_fixture(db, day1: str = "2026-11-10", evil: str | None = None) -> dict[int, int]:
@@ -233,8 +233,8 @@ def test_svg_labels_are_escaped():
 def test_report_command_writes_a_standalone_escaped_file(runner, db, tmp_path):
     today = datetime.now(UTC).date()
     seed_hand_fixture(db, day1=(today - timedelta(days=3)).isoformat(), evil='<script>alert("x")</script> outage')
-    alert = {"brand": "Lumina Mobile", "kinds": "volume", "window_start": filters.iso(datetime.now(UTC) - timedelta(hours=2)),
-             "window_end": filters.iso(datetime.now(UTC) - timedelta(hours=1)), "mentions": 40, "baseline": 4.0,
+    alert = {"brand": "Lumina Mobile", "kinds": "volume", "window_start": store.utc_text(datetime.now(UTC) - timedelta(hours=2)),
+             "window_end": store.utc_text(datetime.now(UTC) - timedelta(hours=1)), "mentions": 40, "baseline": 4.0,
              "reason": "Volume up 10x <now>"}  # fmt: skip
     store.add_alert(db, alert, [])
     out = tmp_path / "out" / "report.html"

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, g, render_template, request, strea
 
 import store
 from reputation import exports, overview
-from reputation.filters import FilterError, Filters, from_request, iso
+from reputation.filters import FilterError, Filters, from_request
 from reputation.report import bucket_label, minutes_label
 from web.auth import editor_required
 from web.db import get_db
@@ -122,7 +122,7 @@ def dismiss(alert_id: int):
 
 def alert_banners() -> list[dict]:
     """Undismissed alerts from the last banner_hours, for the top of every page."""
-    since = iso(datetime.now(UTC) - timedelta(hours=settings().alerts.banner_hours))
+    since = store.utc_text(datetime.now(UTC) - timedelta(hours=settings().alerts.banner_hours))
     return [
         {"text": f"Spike alert for {a['brand']}: {a['reason']}", "level": "alert",
          "url": url_for("dashboard.alerts", _anchor=f"alert-{a['id']}"), "link": "Details"}

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template
 import collectors
 import store
 from web.db import get_db
-from web.views import parse_time, settings
+from web.views import settings
 
 bp = Blueprint("sources", __name__)
 
@@ -27,11 +27,11 @@ def next_run(runs: list[dict], poll_minutes: int) -> str | None:
     or later if the platform asked us to wait for a rate-limit reset."""
     if not runs:
         return None
-    due = parse_time(runs[0]["started_at"]) + timedelta(minutes=poll_minutes)
-    reset = parse_time(runs[0]["rate_limit_reset"])
+    due = store.parse_utc(runs[0]["started_at"]) + timedelta(minutes=poll_minutes)
+    reset = store.parse_utc(runs[0]["rate_limit_reset"])
     if reset and reset > due:
         due = reset
-    return due.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return store.utc_text(due)
 
 
 def source_summary(db, platform: str) -> dict:

@@ -39,17 +39,14 @@ def settings():
     return current_app.config["EARSHOT_SETTINGS"]
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """A stored UTC ISO-8601 time as an aware datetime (None stays None)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def minutes_between(start: str | None, end: str | None = None) -> float | None:
     """Minutes from `start` to `end` (default now)."""
-    begin = parse_time(start)
+    begin = store.parse_utc(start)
     if begin is None:
         return None
-    finish = parse_time(end) or datetime.now(UTC)
+    finish = store.parse_utc(end) or datetime.now(UTC)
     return (finish - begin).total_seconds() / 60
 
 
@@ -81,7 +78,7 @@ def sla(mention: dict) -> dict:
 
 def short_time(value: str | None) -> str:
     """A stored time as 'YYYY-MM-DD HH:MM UTC'."""
-    moment = parse_time(value)
+    moment = store.parse_utc(value)
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
