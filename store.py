@@ -364,6 +364,25 @@ def _m0012_bulk_search_index(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration("0013_leaner_ingest")
+def _m0013_leaner_ingest(db: sqlite_utils.Database) -> None:
+    """Drop the two active-inbox indexes and let search segments merge less often.
+
+    The active inbox by urgency now merges the top rows of each active status off
+    the (brand, status, urgency) and (status, urgency) indexes, so the two partial
+    copies of that order only cost every insert. An FTS5 automerge of 16 segments
+    (default 4) rewrites each search token fewer times as mentions arrive.
+    """
+    run_script(
+        db,
+        """
+        DROP INDEX mentions_active_urgency;
+        DROP INDEX mentions_active_brand_urgency;
+        INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('automerge', 16);
+        """,
+    )
+
+
 def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
     """Open the database in WAL mode, applying any pending migrations."""
     path = Path(path)
@@ -371,16 +390,36 @@ def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         db = sqlite_utils.Database(conn)
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
         db.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages stay cached at a million rows
+        # Each upserted row opens a statement journal; kept in memory it costs
+        # no temp-file writes (on disk it was most of ingest's system time).
+        db.execute("PRAGMA temp_store=MEMORY")
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     if migrate:
         apply_migrations(db)
     return db
+
+
+def _use_wal(db: sqlite_utils.Database, wait_seconds: float = 30.0) -> None:
+    """Switch a database to WAL (it stays so), waiting while another process holds the lock.
+
+    SQLite answers "database is locked" at once, without its busy handler, when
+    two processes switch a new file at the same moment; so wait here instead.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def run_script(db: sqlite_utils.Database, sql: str) -> None:
@@ -466,23 +505,25 @@ _UPSERT_SQL = (
 )
 
 
+_COLUMN_AT = {name: i for i, name in enumerate(COLLECTED_COLUMNS)}
+_COUNT_AT = [_COLUMN_AT[c] for c in ("author_reach", "like_count", "repost_count", "reply_count")]
+_FLAG_AT = [_COLUMN_AT[c] for c in ("mentions_brand_handle", "in_reply_to_brand", "reply_via_api")]
+
+
 def _mention_params(row: dict, now: str) -> list:
     """Order one mention dict as upsert parameters."""
     params = [row.get(c) for c in COLLECTED_COLUMNS]
-    raw_index = COLLECTED_COLUMNS.index("raw")
-    if params[raw_index] is not None and not isinstance(params[raw_index], str):
-        params[raw_index] = json.dumps(params[raw_index], ensure_ascii=False)
-    for name in ("author_reach", "like_count", "repost_count", "reply_count"):
-        i = COLLECTED_COLUMNS.index(name)
+    raw = params[_COLUMN_AT["raw"]]
+    if raw is not None and not isinstance(raw, str):
+        params[_COLUMN_AT["raw"]] = json.dumps(raw, ensure_ascii=False)
+    for i in _COUNT_AT:
         params[i] = int(params[i] or 0)
-    for name in ("mentions_brand_handle", "in_reply_to_brand", "reply_via_api"):
-        i = COLLECTED_COLUMNS.index(name)
+    for i in _FLAG_AT:
         params[i] = 1 if params[i] else 0
-    i = COLLECTED_COLUMNS.index("external_id")
-    params[i] = str(params[i])
-    i = COLLECTED_COLUMNS.index("collected_at")
-    params[i] = params[i] or now
-    return params + [now]
+    params[_COLUMN_AT["external_id"]] = str(params[_COLUMN_AT["external_id"]])
+    params[_COLUMN_AT["collected_at"]] = params[_COLUMN_AT["collected_at"]] or now
+    params.append(now)
+    return params
 
 
 def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[int, int]:
@@ -666,6 +707,7 @@ def sentiment_corrections(db: sqlite_utils.Database) -> list[dict]:
 # page shows, never `raw`, so a page of 50 stays small on a big database.
 
 STATUSES = ("new", "open", "waiting", "resolved", "ignored")
+ACTIVE_STATUSES = ("new", "open", "waiting")
 ACTIVE_SQL = "m.status IN ('new', 'open', 'waiting')"
 PUBLIC_REPLY_STATUSES = ("sent", "manual", "demo")
 INBOX_ORDERS = {
@@ -739,16 +781,40 @@ def fts_match(query: str | None) -> str | None:
     return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms) or None
 
 
-def _forced_index(filters: dict, order: str) -> str:
-    """INDEXED BY the active-urgency index when only broad filters apply.
+def _merges_active(filters: dict, order: str) -> bool:
+    """Whether this page is the active inbox by urgency.
 
-    Reading that index in order and stopping after one page is far cheaper than
-    sorting every active mention, but SQLite's planner does not always see it.
+    That page is read as three short per-status lists merged together: with
+    `status = ?` each list can be read in urgency order off an index and stop
+    after one page, which `status IN (...)` cannot.
     """
-    used = {key for key, value in filters.items() if value}
-    if order != "urgency" or (filters.get("status") or "active") != "active" or used - BROAD_FILTERS:
-        return ""
-    return "INDEXED BY mentions_active_brand_urgency" if filters.get("brand") else "INDEXED BY mentions_active_urgency"
+    return order == "urgency" and (filters.get("status") or "active") == "active"
+
+
+def _active_by_urgency(filters: dict, limit: int, offset: int) -> tuple[str, list]:
+    """SQL for a page of the active inbox by urgency: the top rows of each active status, merged.
+
+    Under broad filters only, each list is pinned to the (brand, status, urgency)
+    or (status, urgency) index, which SQLite's planner does not always pick.
+    """
+    index = ""
+    if not {key for key, value in filters.items() if value} - BROAD_FILTERS:
+        index = "INDEXED BY " + ("mentions_brand_status_urgency" if filters.get("brand") else "mentions_status_urgency")
+    parts, params = [], []
+    for status in ACTIVE_STATUSES:
+        where, where_params = _inbox_where({**filters, "status": status})
+        parts.append(
+            f"SELECT * FROM (SELECT {LIST_COLUMNS} FROM mentions m {index} "
+            f"WHERE {where} ORDER BY {INBOX_ORDERS['urgency']} LIMIT ?)"
+        )
+        params += [*where_params, limit + offset]
+    # Materialized, so tags and claims are looked up for the one page only.
+    sql = (
+        f"WITH page AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(parts)}) m "
+        f"ORDER BY {INBOX_ORDERS['urgency']} LIMIT ? OFFSET ?) "
+        f"SELECT m.*, {_EXTRAS} FROM page m ORDER BY {INBOX_ORDERS['urgency']}"
+    )
+    return sql, [*params, limit, offset, utcnow()]
 
 
 def _matches(filters: dict, columns: str, window: int, after_id: int = 0) -> tuple[str, list]:
@@ -780,9 +846,11 @@ def _negate(text: str) -> tuple[int, ...]:
 
 def inbox_mentions(db, filters: dict, order: str = "urgency", limit: int = 50, offset: int = 0) -> list[dict]:
     """One page of the inbox (no search), with each mention's tags and live claim."""
+    if _merges_active(filters, order):
+        return list(db.query(*_active_by_urgency(filters, limit, offset)))
     where, params = _inbox_where(filters)
     sql = (
-        f"SELECT {LIST_COLUMNS}, {_EXTRAS} FROM mentions m {_forced_index(filters, order)} "
+        f"SELECT {LIST_COLUMNS}, {_EXTRAS} FROM mentions m "
         f"WHERE {where} ORDER BY {INBOX_ORDERS[order]} LIMIT ? OFFSET ?"
     )
     return list(db.query(sql, [utcnow(), *params, limit, offset]))
@@ -837,7 +905,7 @@ def search_inbox(db, filters: dict, order: str = "urgency", limit: int = 50,
     for row in window:
         counts[row["status"]] += 1
     status = filters.get("status") or "active"
-    wanted = {"active": ("new", "open", "waiting"), "all": STATUSES}.get(status, (status,))
+    wanted = {"active": ACTIVE_STATUSES, "all": STATUSES}.get(status, (status,))
     page = sorted((r for r in window if r["status"] in wanted), key=_ORDER_KEYS[order])[offset : offset + limit]
     return mentions_by_ids(db, [r["id"] for r in page]), counts, full
 

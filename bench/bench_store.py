@@ -7,6 +7,7 @@ Targets: ingest >= 10,000 mentions/s; inbox query (top 50 by urgency, by brand a
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -25,11 +26,13 @@ WORDS = (
 ).split()
 
 
-def fake_rows(start: int, count: int, rng: random.Random, total: int | None = None) -> list[dict]:
+def fake_rows(start: int, count: int, rng: random.Random, total: int | None = None,
+              raw_bytes: int = 0) -> list[dict]:  # fmt: skip
     """`count` plausible mention rows with ids from `start`.
 
     With `total`, timestamps rise with the id over 14 days, as a collector writes
     them; without, they are scattered at random, as a historical import might be.
+    With `raw_bytes`, each row carries a raw API payload of about that size.
     """
     rows = []
     for i in range(start, start + count):
@@ -39,12 +42,18 @@ def fake_rows(start: int, count: int, rng: random.Random, total: int | None = No
             "brand": BRANDS[i % 3], "text": " ".join(rng.choices(WORDS, k=rng.randint(6, 30))),
             "language": "en", "author_id": str(i % 50_000), "author_handle": f"user{i % 50_000}",
             "author_reach": rng.randrange(100_000), "created_at": f"2026-11-{8 + day:02d}T{rng.randrange(24):02d}:00:00Z",
-            "like_count": rng.randrange(50), "raw": None,
+            "like_count": rng.randrange(50), "raw": _payload(i, raw_bytes, rng) if raw_bytes else None,
         })  # fmt: skip
     return rows
 
 
-def ingest(db, total: int, batch: int, ordered: bool = False) -> float:
+def _payload(i: int, size: int, rng: random.Random) -> str:
+    """A JSON stand-in for a platform's raw payload, about `size` bytes long."""
+    return json.dumps({"id": str(10**15 + i), "public_metrics": {"like_count": rng.randrange(50)},
+                       "entities": "".join(rng.choices(WORDS, k=size // 6))[:size]})  # fmt: skip
+
+
+def ingest(db, total: int, batch: int, ordered: bool = False, raw_bytes: int = 0) -> float:
     """Upsert `total` mentions in transactions of `batch`; return mentions/s of store time.
 
     Generating the fake rows is not timed: only `store.upsert_mentions` and its commit are.
@@ -52,7 +61,7 @@ def ingest(db, total: int, batch: int, ordered: bool = False) -> float:
     rng = random.Random(1)
     spent = 0.0
     for start in range(0, total, batch):
-        rows = fake_rows(start, min(batch, total - start), rng, total if ordered else None)
+        rows = fake_rows(start, min(batch, total - start), rng, total if ordered else None, raw_bytes)
         started = time.perf_counter()
         with db.atomic():
             store.upsert_mentions(db, rows)
@@ -96,14 +105,18 @@ def main() -> None:
     parser.add_argument(
         "--ordered", action="store_true", help="timestamps rise with each batch, as collectors write them"
     )
+    parser.add_argument(
+        "--raw-bytes", type=int, default=0, help="store a raw API payload of about this size with each mention"
+    )
     args = parser.parse_args()
     path = Path(args.db)
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     db = store.connect(path)
     order = "in collection order" if args.ordered else "with scattered timestamps"
-    print(f"Ingesting {args.rows:,} mentions {order} into {path} ...")
-    rate = ingest(db, args.rows, args.batch, args.ordered)
+    payload = f", {args.raw_bytes:,}-byte raw payloads" if args.raw_bytes else ", no raw payloads"
+    print(f"Ingesting {args.rows:,} mentions {order}{payload} into {path} ...")
+    rate = ingest(db, args.rows, args.batch, args.ordered, args.raw_bytes)
     print(f"ingest: {rate:,.0f} mentions/s (target >= 10,000)")
     score_all(db)
     timings = time_inbox(db, args.runs)

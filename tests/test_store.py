@@ -126,6 +126,50 @@ def test_inbox_query_uses_index(db):
     assert "TEMP B-TREE" not in detail
 
 
+@pytest.mark.parametrize(
+    "filters", [{}, {"brand": "Parcelo"}, {"brand": "Voltel", "platform": "reddit"}, {"assignee": "none"}]
+)
+def test_active_inbox_by_urgency_pages_like_one_sorted_list(db, filters):
+    import random
+
+    rng = random.Random(7)
+    rows = [
+        mention(str(i), platform=rng.choice(["x", "reddit"]), brand=rng.choice(["Parcelo", "Voltel"]))
+        for i in range(240)
+    ]
+    with db.atomic():
+        store.upsert_mentions(db, rows)
+        for i, row in enumerate(db.query("SELECT id FROM mentions")):
+            urgency = None if i % 17 == 0 else rng.choice([10.0, 55.5, 55.5, 80.0, rng.uniform(0, 100)])
+            db.execute("UPDATE mentions SET status = ?, urgency = ? WHERE id = ?",
+                       [rng.choice(store.STATUSES), urgency, row["id"]])  # fmt: skip
+        db.execute("UPDATE mentions SET assignee = 'sam' WHERE id % 3 = 0")
+    wanted = {key: None if value == "none" else value for key, value in filters.items()}
+    everything = sorted(db.query("SELECT * FROM mentions"), key=lambda r: (-1 if r["urgency"] is None else r["urgency"], r["id"]), reverse=True)
+    expected = [
+        r["id"]
+        for r in everything
+        if r["status"] in ("new", "open", "waiting") and all(r[k] == v for k, v in wanted.items())
+    ]
+    assert len(expected) > 30
+    pages = [store.inbox_mentions(db, filters, "urgency", limit=15, offset=o) for o in range(0, len(expected), 15)]
+    assert [r["id"] for page in pages for r in page] == expected
+
+
+def test_active_inbox_reads_the_brand_status_index_for_each_status(db):
+    sql, params = store._active_by_urgency({"brand": "Parcelo"}, 50, 0)
+    detail = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert detail.count("SEARCH m USING INDEX mentions_brand_status_urgency (brand=? AND status=?)") == 3
+
+
+def test_ingest_settings_hold_on_every_connection(db, settings):
+    again = store.connect(settings.db_path)
+    assert again.execute("PRAGMA temp_store").fetchone()[0] == 2  # statement journals stay in memory
+    assert again.execute("SELECT v FROM mentions_fts_config WHERE k = 'automerge'").fetchone()[0] == 16
+    indexes = {row[0] for row in again.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "mentions_brand_status_urgency" in indexes and "mentions_active_urgency" not in indexes
+
+
 def test_authors_track_reach_and_dates(db):
     with db.atomic():
         store.upsert_mentions(db, [mention("1", author_reach=10, created_at="2026-11-01T00:00:00Z")])
