@@ -145,6 +145,7 @@ class ConsoleSettings:
     claim_minutes: int = 10
     secret_key_env: str = "SECRET_KEY"
     max_failed_logins: int = 5
+    max_failed_logins_per_address: int = 50
     trusted_proxies: int = 0
 
 

@@ -383,6 +383,12 @@ def _m0013_leaner_ingest(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration("0014_login_attempts_by_address")
+def _m0014_login_attempts_by_address(db: sqlite_utils.Database) -> None:
+    """Count failed logins per address across usernames (the cap on password spraying)."""
+    run_script(db, "CREATE INDEX login_attempts_address ON login_attempts (address, at);")
+
+
 def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
     """Open the database in WAL mode, applying any pending migrations."""
     path = Path(path)
@@ -1254,6 +1260,12 @@ def failed_logins(db, username: str, address: str, minutes: float) -> int:
     """Failed logins for this name from this address in the last `minutes`."""
     sql = "SELECT count(*) FROM login_attempts WHERE username = ? AND address = ? AND at > ?"
     return db.execute(sql, [username, address, _minutes_from_now(-minutes)]).fetchone()[0]
+
+
+def failed_logins_from(db, address: str, minutes: float) -> int:
+    """Failed logins from this address, for any name, in the last `minutes`."""
+    sql = "SELECT count(*) FROM login_attempts WHERE address = ? AND at > ?"
+    return db.execute(sql, [address, _minutes_from_now(-minutes)]).fetchone()[0]
 
 
 def record_failed_login(db, username: str, address: str, keep_minutes: float = 1440) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -66,6 +67,15 @@ def verify(db, username: str, password: str) -> dict | None:
         check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user["password_hash"], password) else None
+
+
+def session_stamp(user: dict) -> str:
+    """A short fingerprint of the user's password hash: a new password ends older sessions.
+
+    It goes in the (signed, readable) session cookie, so it is a digest of the
+    salted hash, never the hash itself.
+    """
+    return hashlib.sha256(user["password_hash"].encode()).hexdigest()[:20]
 
 
 def generate_password() -> str:

@@ -72,10 +72,32 @@ def test_wrong_password_is_refused_and_throttled(client, settings, staff):
     assert "Too many failed logins" in response.get_data(as_text=True)
 
 
+def test_one_address_guessing_many_accounts_is_throttled(client, app, settings, db, staff):
+    cap = dataclasses.replace(settings.console, max_failed_logins_per_address=4)
+    app.config["EARSHOT_SETTINGS"] = dataclasses.replace(settings, console=cap)
+    for name in ("sam", "alex", "pat", "admin"):
+        assert login(client, name, "Summer2026!").status_code == 401
+    response = login(client, "sam")
+    assert response.status_code == 429 and "Too many failed logins" in response.get_data(as_text=True)
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    assert login(other, "sam").status_code == 302
+
+
 def test_logout(agent):
     response = agent.post("/logout", data={"csrf_token": token(agent)})
     assert response.status_code == 302
     assert agent.get("/").status_code == 302
+
+
+def test_a_password_reset_ends_existing_sessions(agent, client, db, app):
+    import users
+
+    assert agent.get("/").status_code == 200
+    users.reset_password(db, "sam", "a-brand-new-password-9")
+    response = agent.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert login(app.test_client(), "sam", "a-brand-new-password-9").status_code == 302
 
 
 def test_next_redirect_stays_on_site():

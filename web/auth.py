@@ -37,7 +37,8 @@ def load_user() -> None:
         g.user = None
         return
     user = store.get_user(get_db(), username) if username else None
-    g.user = user if user and not user["disabled"] else None
+    current = user and not user["disabled"] and session.get("stamp") == users.session_stamp(user)
+    g.user = user if current else None
 
 
 def require_login():
@@ -104,8 +105,11 @@ def login():
     password = request.form.get("password", "")
     address = request.remote_addr or "unknown"
     db = get_db()
-    limit = current_app.config["EARSHOT_SETTINGS"].console.max_failed_logins
-    if store.failed_logins(db, username, address, THROTTLE_MINUTES) >= limit:
+    console = current_app.config["EARSHOT_SETTINGS"].console
+    if (
+        store.failed_logins(db, username, address, THROTTLE_MINUTES) >= console.max_failed_logins
+        or store.failed_logins_from(db, address, THROTTLE_MINUTES) >= console.max_failed_logins_per_address
+    ):
         flash(f"Too many failed logins. Wait {THROTTLE_MINUTES} minutes and try again.", "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 429
     user = users.verify(db, username, password)
@@ -116,6 +120,7 @@ def login():
     store.clear_failed_logins(db, username, address)
     session.clear()
     session["username"] = user["username"]
+    session["stamp"] = users.session_stamp(user)
     csrf.rotate()
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index")))
 
