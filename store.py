@@ -516,6 +516,11 @@ _COUNT_AT = [_COLUMN_AT[c] for c in ("author_reach", "like_count", "repost_count
 _FLAG_AT = [_COLUMN_AT[c] for c in ("mentions_brand_handle", "in_reply_to_brand", "reply_via_api")]
 
 
+def _marks(values) -> str:
+    """One ? per value, for an IN (...) list."""
+    return ", ".join("?" for _ in values)
+
+
 def _mention_params(row: dict, now: str) -> list:
     """Order one mention dict as upsert parameters."""
     params = [row.get(c) for c in COLLECTED_COLUMNS]
@@ -560,8 +565,7 @@ def mention_ids(db: sqlite_utils.Database, keys: Iterable[tuple[str, str]]) -> d
     for platform, ids in by_platform.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            sql = f"SELECT external_id, id FROM mentions WHERE platform = ? AND external_id IN ({marks})"
+            sql = f"SELECT external_id, id FROM mentions WHERE platform = ? AND external_id IN ({_marks(chunk)})"
             found.update(((platform, e), i) for e, i in db.execute(sql, [platform, *chunk]))
     return found
 
@@ -714,8 +718,18 @@ def sentiment_corrections(db: sqlite_utils.Database) -> list[dict]:
 
 STATUSES = ("new", "open", "waiting", "resolved", "ignored")
 ACTIVE_STATUSES = ("new", "open", "waiting")
-ACTIVE_SQL = "m.status IN ('new', 'open', 'waiting')"
 PUBLIC_REPLY_STATUSES = ("sent", "manual", "demo")
+
+
+def _status_in(statuses: tuple[str, ...]) -> str:
+    """A `status IN ('a', 'b')` condition with the values written out (partial indexes need the text)."""
+    return "status IN (" + ", ".join(f"'{s}'" for s in statuses) + ")"
+
+
+ACTIVE_SQL = "m." + _status_in(ACTIVE_STATUSES)
+# A public reply, and a reply that blocks another (public or still being sent).
+_PUBLIC_SQL = _status_in(PUBLIC_REPLY_STATUSES)
+_TAKEN_SQL = _status_in(("pending", *PUBLIC_REPLY_STATUSES))
 INBOX_ORDERS = {
     "urgency": "m.urgency DESC, m.id DESC",
     "newest": "m.created_at DESC, m.id DESC",
@@ -920,8 +934,7 @@ def mentions_by_ids(db, ids: list[int]) -> list[dict]:
     """List rows (with tags and claim) for these ids, in the order given."""
     if not ids:
         return []
-    marks = ", ".join("?" for _ in ids)
-    rows = {r["id"]: r for r in db.query(f"SELECT {LIST_COLUMNS}, {_EXTRAS} FROM mentions m WHERE m.id IN ({marks})",
+    rows = {r["id"]: r for r in db.query(f"SELECT {LIST_COLUMNS}, {_EXTRAS} FROM mentions m WHERE m.id IN ({_marks(ids)})",
                                          [utcnow(), *ids])}  # fmt: skip
     return [rows[i] for i in ids if i in rows]
 
@@ -985,7 +998,7 @@ def author_replies(db, mention: dict, limit: int = 10) -> list[dict]:
     """Our public replies to this author, on any of their mentions, newest first."""
     sql = (
         "SELECT r.*, m.text AS mention_text FROM mentions m JOIN replies r ON r.mention_id = m.id "
-        "WHERE m.platform = ? AND m.author_id = ? AND r.status IN ('sent', 'manual', 'demo') "
+        f"WHERE m.platform = ? AND m.author_id = ? AND r.{_PUBLIC_SQL} "
         "ORDER BY r.created_at DESC LIMIT ?"
     )
     return list(db.query(sql, [mention["platform"], mention["author_id"], limit]))
@@ -996,7 +1009,7 @@ def is_returning_customer(db, mention: dict) -> bool:
     sql = (
         "SELECT EXISTS (SELECT 1 FROM mentions p JOIN replies r ON r.mention_id = p.id "
         "WHERE p.platform = ? AND p.author_id = ? AND p.created_at < ? "
-        "AND r.status IN ('sent', 'manual', 'demo'))"
+        f"AND r.{_PUBLIC_SQL})"
     )
     params = [mention["platform"], mention["author_id"], mention["created_at"]]
     return bool(db.execute(sql, params).fetchone()[0])
@@ -1051,8 +1064,7 @@ def _existing_ids(db, ids: Iterable[int]) -> list[int]:
     ids = [int(i) for i in ids]
     if not ids:
         return []
-    marks = ", ".join("?" for _ in ids)
-    return [r[0] for r in db.execute(f"SELECT id FROM mentions WHERE id IN ({marks})", ids).fetchall()]
+    return [r[0] for r in db.execute(f"SELECT id FROM mentions WHERE id IN ({_marks(ids)})", ids).fetchall()]
 
 
 def set_status(db, ids: Iterable[int], status: str, actor: str) -> int:
@@ -1167,7 +1179,7 @@ def start_reply(db, mention_id: int, key: str, author: str, body: str, override:
             cur = db.execute(
                 "INSERT INTO replies (mention_id, idempotency_key, author, body, status, override, created_at) "
                 "SELECT ?, ?, ?, ?, 'pending', ?, ? WHERE ? OR NOT EXISTS (SELECT 1 FROM replies "
-                "WHERE mention_id = ? AND status IN ('pending', 'sent', 'manual', 'demo'))",
+                f"WHERE mention_id = ? AND {_TAKEN_SQL})",
                 [mention_id, key, author, body, int(override), utcnow(), int(override), mention_id],
             )
             if cur.rowcount:
@@ -1226,7 +1238,7 @@ def public_reply(db, mention_id: int) -> dict | None:
         db.query(
             "SELECT r.*, coalesce(u.display_name, r.author) AS display_name FROM replies r "
             "LEFT JOIN users u ON u.username = r.author WHERE r.mention_id = ? "
-            "AND r.status IN ('pending', 'sent', 'manual', 'demo') ORDER BY r.id DESC LIMIT 1",
+            f"AND r.{_TAKEN_SQL} ORDER BY r.id DESC LIMIT 1",
             [mention_id],
         )
     )
@@ -1284,16 +1296,15 @@ def clear_failed_logins(db, username: str, address: str) -> None:
 def thank_you_mentions(db, brands: Iterable[str], limit: int = 50) -> list[dict]:
     """Unanswered positive mentions, for our brands, from authors we answered before."""
     brands = list(brands) or [""]
-    marks = ", ".join("?" for _ in brands)
     sql = (
         "WITH answered AS (SELECT p.platform, p.author_id, min(p.created_at) AS first_at "
         "FROM replies r JOIN mentions p ON p.id = r.mention_id "
-        "WHERE r.status IN ('sent', 'manual', 'demo') AND p.author_id IS NOT NULL "
+        f"WHERE r.{_PUBLIC_SQL} AND p.author_id IS NOT NULL "
         "GROUP BY p.platform, p.author_id) "
         f"SELECT {LIST_COLUMNS} FROM answered a JOIN mentions m "
         "ON m.platform = a.platform AND m.author_id = a.author_id AND m.created_at > a.first_at "
         f"WHERE m.sentiment = 'positive' AND m.first_response_at IS NULL AND m.status != 'ignored' "
-        f"AND m.brand IN ({marks}) ORDER BY m.created_at DESC LIMIT ?"
+        f"AND m.brand IN ({_marks(brands)}) ORDER BY m.created_at DESC LIMIT ?"
     )
     return list(db.query(sql, [*brands, limit]))
 
@@ -1497,11 +1508,6 @@ def mention_id(db, platform: str, external_id: str) -> int | None:
 SENTIMENTS = ("negative", "neutral", "positive")
 
 
-def _marks(values) -> str:
-    """One ? per value, for an IN (...) list."""
-    return ", ".join("?" for _ in values)
-
-
 def reputation_counts(db, buckets: list[tuple[str, str]], brands: list[str], platforms: list[str]) -> list[tuple]:
     """Scored mentions per (bucket start, brand, sentiment): one index range count per cell."""
     if not (buckets and brands and platforms):
@@ -1551,10 +1557,6 @@ def reputation_latest(db, start: str, end: str, brands: list[str], platforms: li
         sql = f"SELECT {REPUTATION_SAMPLE_COLUMNS} FROM mentions WHERE id IN ({_marks(part)})"
         rows += db.query(sql, part)
     return sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
-
-
-# The statuses of a public reply, written out: a partial index is used only for this exact text.
-_PUBLIC_SQL = "status IN ('sent', 'manual', 'demo')"
 
 
 def reputation_answered(db, start: str, end: str, brands: list[str], platforms: list[str]) -> list[tuple]:
