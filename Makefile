@@ -2,6 +2,7 @@
 # safe to repeat:
 #   make run   - install into .venv, then run Earshot (demo data with no API keys)
 #   make test  - install dev tools and Chromium too, then run the test suite
+#   make screenshots - refresh the README's pictures in docs/ from the browser tests
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench chromium clean
+.PHONY: run test lint bench chromium screenshots clean
 
 run: $(VENV)/.runtime
 	$(PY) app.py run --host $(HOST) --port $(PORT)
@@ -34,14 +35,26 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 # Debian's Chromium drives the browser tests (Playwright's own download is
-# not used), with a Thai font for the screenshots. Installed only when
-# missing; needs root or sudo.
+# not used), with Thai and colour-emoji fonts for the screenshots, and
+# faketime, with which tests/test_clock.py shifts the wall clock. Installed
+# when any of BROWSER_FILES is missing; needs root or sudo.
+BROWSER_PACKAGES := chromium chromium-driver fonts-thai-tlwg fonts-noto-color-emoji faketime
+BROWSER_FILES ?= /usr/bin/chromium /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf /usr/bin/faketime
+APT_GET ?= apt-get
+SUDO ?= $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-thai-tlwg; \
+	@missing=; for f in $(BROWSER_FILES); do [ -e "$$f" ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing the browser test packages (missing:$$missing)"; \
+		$(SUDO) $(APT_GET) update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $(BROWSER_PACKAGES); \
 	fi
+
+# The README's pictures (docs/*.png), taken by the browser tests on demo-like
+# data. `make test` saves its screenshots in bench/out/screenshots instead.
+screenshots: $(VENV)/.dev chromium
+	EARSHOT_SCREENSHOTS=docs $(PY) -m pytest -q -m browser tests/test_browser.py tests/test_dashboard_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

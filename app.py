@@ -88,7 +88,10 @@ def import_cmd(ctx: click.Context, path: str, fmt: str | None, brand: str | None
 
     settings = load_settings(ctx)
     db = open_db(ctx)
-    result = bulk.import_file(db, settings, path, fmt=fmt, brand=brand, batch_size=batch_size)
+    try:
+        result = bulk.import_file(db, settings, path, fmt=fmt, brand=brand, batch_size=batch_size)
+    except store.StoreError as exc:
+        raise click.ClickException(f"import stopped: {exc} (batches written before this are kept)") from exc
     click.echo(result.summary(path))
     if result.skipped:
         sys.exit(1)
@@ -142,6 +145,9 @@ def collect_cmd(ctx: click.Context, source: str | None, every: float | None, no_
         ok = collecting.collect_command(settings, source, every, echo=click.echo, classify=not no_classify)
     except (collecting.CollectionLocked, store.StoreError) as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("Interrupted: the pages already stored are kept, and the run is recorded as interrupted.", err=True)
+        sys.exit(130)
     sys.exit(0 if ok else 1)
 
 
@@ -164,10 +170,18 @@ def demo_cmd(ctx: click.Context) -> None:
     click.echo(runtime.demo_login_line(settings))
 
 
+def _port_in_range(ctx: click.Context, param: click.Parameter, port: int) -> int:
+    """Refuse a port outside 1-65535 in one line (the system would listen on another one)."""
+    if not 1 <= port <= 65535:
+        raise ConfigProblem(f"--port must be from 1 to 65535, got {port}")
+    return port
+
+
 def _serve_options(fn):
     """Options shared by `serve` and `run`."""
     fn = click.option("--debug", is_flag=True, help="Use Flask's debug server with reloading (never in production).")(fn)
-    fn = click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")(fn)
+    fn = click.option("--port", default=5000, show_default=True, type=int, callback=_port_in_range,
+                      help="Port to listen on (1-65535).")(fn)  # fmt: skip
     fn = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")(fn)
     return fn
 

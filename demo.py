@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import clock
 import formats
 import store
 
@@ -35,8 +36,13 @@ AGENTS = ("sam", "alex")
 AGENT_NAMES = {"sam": "Sam", "alex": "Alex"}
 META_KEY = "demo_loaded_at"
 DAYS = 14
-SPIKE_DAYS_AGO = 3  # the Lumina Mobile outage: 06:00-11:00 UTC, three calendar days ago
-SPIKE_EXTRA = 26
+SPIKE_DAYS_AGO = 3  # the Lumina Mobile outage: 06:00-09:00 UTC, three calendar days ago, then recoveries
+# Outage mentions on top of the day's usual traffic. Enough that the busiest hour
+# (about 40, against well under one usual at that hour) clears the shipped [alerts]
+# thresholds (min_mentions = 20) with room to spare, so the demo raises a real alert;
+# and over within the alerts' cooldown, so it raises one alert, not two.
+SPIKE_EXTRA = 64
+SPIKE_X_SHARE = 0.7  # of the outage posts that could go either way, the share on X
 
 # Mirrors config.toml; `load_demo` skips records whose brand is not configured.
 BRANDS = {
@@ -300,6 +306,21 @@ SPIKE_TEMPLATES = (
     ("th", "any", "outage", "{brand} ล่มอีกแล้ว โทรหาแม่ไม่ได้ตั้งแต่เช้า อยู่{city_th}ค่ะ"),
     ("es", "any", "outage", "¿{brand} está caído? Sin cobertura en {ciudad} desde primera hora."),
     ("es", "any", "outage", "Toda la mañana sin señal con {brand} en {ciudad}. ¿Alguna explicación?"),
+    ("en", "any", "outage", "Every phone in our house on {brand} lost signal at once, about {spike_time}. {city}."),
+    ("en", "x", "outage", "@LuminaHelp is there a mast down near {city}? Nothing since {spike_time}, not even texts."),
+    ("en", "any", "outage", "Can't get a single bar on {brand} anywhere in {city} this morning. Train, office, home: nothing."),
+    ("en", "any", "outage", "{brand} down for me too in {city}. Restarted, airplane mode, took the SIM out. No luck."),
+    ("en", "any", "outage", "Delivery driver here. The {brand} SIM in my work phone is dead so I can't see my route. {city}."),
+    ("en", "x", "outage", "Status page still green while half of {city} has no {brand} signal. Who updates that thing?"),
+    ("en", "any", "outage", "Is the {brand} outage just the north? My brother in {city2} is fine, I'm in {city} with nothing."),
+    ("en", "any", "outage", "No calls, no data, no texts on {brand} since {spike_time}. Working from home in {city} is off today."),
+    ("en", "any", "billing", "{hours} hours without {brand} this morning. I expect that off my bill, not a 'sorry for any inconvenience'."),
+    ("en", "x", "outage", "@LuminaHelp my elderly dad relies on his {brand} phone for his care alarm. {city}. Please give us an update."),
+    ("en", "any", "outage", "School can't reach parents on {brand} numbers this morning, they've sent a letter home instead. {city}."),
+    ("en", "any", "cancel", "That's it, after this morning's outage I'm porting away from {brand}. {city} has been patchy for months."),
+    ("en", "x", "sarcasm", "Great morning to find out how many things need a phone signal. Thanks {brand}. {city}."),
+    ("en", "any", "outage", "{brand} signal keeps flickering to one bar and dropping again in {city}. Anyone know what's happening?"),
+    ("en", "post", "outage", "Big {brand} outage in {city} right now?\n\nEveryone in my office on {brand} lost signal around {spike_time}, everyone on other networks is fine. Support chat says 'investigating'. Posting so others know it's not just their phone."),
 )  # fmt: skip
 SPIKE_RECOVERY = (
     "{brand} signal back in {city} after about {hours} hours. Still no explanation though.",
@@ -651,7 +672,7 @@ def build(now: datetime, seed: int = 7) -> list[Item]:
 
 def _utc(now: datetime | None) -> datetime:
     """`now` as an aware UTC datetime to the second (naive means UTC; None means the current time)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     return now.replace(microsecond=0)
 
@@ -772,14 +793,15 @@ class _Builder:
     # Times
 
     def _base_time(self, days_ago: int) -> datetime:
-        """A time on that calendar day, busier in the evening, never later than `now`."""
-        u_hour, u_minute, u_clamp = self.trng.random(), self.trng.random(), self.trng.random()
+        """A time on that calendar day, busier in the evening; a time still to come is moved DAYS days back."""
+        u_hour, u_minute = self.trng.random(), self.trng.random()
         hour = self._hour(u_hour)
         moment = self.today - timedelta(days=days_ago) + timedelta(hours=hour, seconds=int(u_minute * 3599))
-        latest = self.now - timedelta(minutes=2)
-        if moment > latest:  # today's share lands between midnight (or half an hour ago) and now
-            start = min(self.today, latest - timedelta(minutes=30))
-            moment = start + (latest - start) * u_clamp
+        if moment > self.now - timedelta(minutes=2):
+            # Today's hours still to come happen on the fortnight's first day instead, at the
+            # same time of day, so the last DAYS x 24 hours keep every hour's usual share
+            # (squeezing them in before now would fake a spike just after midnight).
+            moment = max(moment - timedelta(days=DAYS), self.now - timedelta(days=DAYS))
         return moment.replace(microsecond=0)
 
     @staticmethod
@@ -901,23 +923,24 @@ class _Builder:
         return self.rng.choice(self.pools[(platform, lang)])
 
     def _spike(self) -> None:
-        """The Lumina Mobile outage: SPIKE_EXTRA mentions between 06:00 and ~10:30, then recoveries."""
+        """The Lumina Mobile outage: SPIKE_EXTRA mentions from 06:00, busiest in the first hour, over by
+        09:00, then recoveries."""
         start = self.today - timedelta(days=SPIKE_DAYS_AGO) + timedelta(hours=6)
         templates = list(SPIKE_TEMPLATES)
         for i in range(SPIKE_EXTRA):
             if i % len(templates) == 0:
                 self.rng.shuffle(templates)
             lang, kind, cat, template = templates[i % len(templates)]
-            platform = "reddit" if kind == "post" else ("x" if kind == "x" or self.rng.random() < 0.8 else "reddit")
+            platform = "reddit" if kind == "post" else ("x" if kind == "x" or self.rng.random() < SPIKE_X_SHARE else "reddit")
             text = self._fill(template, "L", platform, {"city": NORTH_CITIES})
             if platform == "x" and not addresses(text, "L", "x") and self.rng.random() < 0.4:
                 text = f"@LuminaHelp {text}"
-            moment = start + timedelta(minutes=int(270 * self.trng.random() ** 1.5), seconds=self.trng.randint(0, 59))
+            moment = start + timedelta(minutes=int(4 + 170 * self.trng.random() ** 2), seconds=self.trng.randint(0, 59))
             persona = self.rng.choice(self.pools[(platform, lang)])
             self._add("L", platform, lang, cat, text, persona, moment, kind, spike=True)
         for i, template in enumerate(SPIKE_RECOVERY):
             text = self._fill(template, "L", "x", {"city": NORTH_CITIES})
-            moment = start + timedelta(hours=5, minutes=20 + 25 * i + self.trng.randint(0, 20))
+            moment = start + timedelta(hours=3, minutes=20 + 25 * i + self.trng.randint(0, 20))
             self._add("L", "x", "en", "outage", text, self.rng.choice(self.pools[("x", "en")]), moment, "x", spike=True)
 
     def _script(self, script: dict) -> None:
@@ -1173,7 +1196,7 @@ def _reddit_base(record: dict) -> str:
 
 def main() -> None:
     """Write the demo records to stdout as JSONL."""
-    for record in demo_records(datetime.now(UTC)):
+    for record in demo_records(clock.now()):
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

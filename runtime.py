@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -80,14 +81,30 @@ def ensure_demo_users(db, settings: Settings) -> None:
 
 
 def load_demo(db, settings: Settings, echo: Callable[[str], None] = log.info) -> dict:
-    """Load demo mentions and accounts, then score them when the classifier is available."""
+    """Load demo mentions and accounts, score them when the classifier is available, then replay the spike checks."""
     import demo
 
     echo("Loading demo mentions...")
     summary = demo.load_demo(db, settings)
     ensure_demo_users(db, settings)
     classify_pending(db, settings, echo)
+    replay_demo_alerts(db, settings, echo)
     return summary
+
+
+def replay_demo_alerts(db, settings: Settings, echo: Callable[[str], None] = log.info) -> list[dict]:
+    """Run the spike checks over the demo's fortnight as `run` would have; alerts reach the banner only."""
+    import demo
+    from reputation import jobs
+
+    if not settings.alerts.enabled:
+        return []
+    # The demo's outage lies days back, out of reach of the check of the last hour that `run`
+    # repeats; replayed, it raises its alert. Nothing is sent (deliver=False): no webhook, no email.
+    found = jobs.check_and_deliver(db, settings, since=f"{demo.DAYS}d", deliver=False)["alerts"]
+    for alert in found:
+        echo(f"Demo spike alert for {alert['brand']} (in the console banner only): {alert['reason']}")
+    return found
 
 
 def classify_pending(db, settings: Settings, echo: Callable[[str], None] = log.info) -> int:
@@ -118,23 +135,57 @@ def prepare(settings: Settings, demo: bool, echo: Callable[[str], None]) -> None
 
 
 def serve(settings: Settings, host: str, port: int, debug: bool, echo: Callable[[str], None]) -> None:
-    """Serve the console with waitress (or Flask's debug server)."""
+    """Serve the console with waitress (or Flask's debug server) on host:port; RuntimeProblem if it can't listen."""
     demo = is_demo(settings)
     key = secret_key(settings, demo)
     from web import create_app
 
     app = create_app(settings, secret_key=key, demo=demo, trusted_proxies=settings.console.trusted_proxies)
-    echo(f"Earshot console on http://{_display_host(host)}:{port}/" + ("  [demo mode]" if demo else ""))
-    if demo:
-        echo(demo_login_line(settings))
     if debug:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise RuntimeProblem("--debug serves Flask's interactive debugger: use it only on 127.0.0.1")
+        _probe_port(host, port)  # the debug server would print a paragraph and exit 1
+        _announce(settings, host, port, demo, echo)
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
+    server = _listen(app, host, port)
+    _announce(settings, host, port, demo, echo)
+    server.run()
+
+
+def _listen(app, host: str, port: int):
+    """A waitress server already bound to host:port (so the address printed is the one served)."""
     import waitress
 
-    waitress.serve(app, host=host, port=port, threads=8, ident="earshot")
+    logging.basicConfig()  # as waitress.serve does, so its own warnings are seen
+    try:
+        return waitress.create_server(app, host=host, port=port, threads=8, ident="earshot")
+    except OSError as exc:
+        raise RuntimeProblem(_cannot_listen(host, port, exc)) from None
+
+
+def _probe_port(host: str, port: int) -> None:
+    """Raise RuntimeProblem unless host:port can be bound right now."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself does
+            probe.bind(address)
+    except OSError as exc:
+        raise RuntimeProblem(_cannot_listen(host, port, exc)) from None
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """One line saying why the console cannot listen, naming the options to change."""
+    reason = exc.strerror or str(exc)
+    return f"cannot listen on --host {host} --port {port}: {reason} (is something else using it? pick another --port)"
+
+
+def _announce(settings: Settings, host: str, port: int, demo: bool, echo: Callable[[str], None]) -> None:
+    """Print where the console is served and, in demo mode, the login."""
+    echo(f"Earshot console on http://{_display_host(host)}:{port}/" + ("  [demo mode]" if demo else ""))
+    if demo:
+        echo(demo_login_line(settings))
 
 
 def run(settings: Settings, host: str, port: int, debug: bool, echo: Callable[[str], None]) -> None:
@@ -142,18 +193,21 @@ def run(settings: Settings, host: str, port: int, debug: bool, echo: Callable[[s
     demo = is_demo(settings)
     secret_key(settings, demo)  # fail before any work if the key is missing
     prepare(settings, demo, echo)
-    if not demo:
-        start_background_jobs(settings, echo)
+    start_background_jobs(settings, echo, demo=demo)
     serve(settings, host, port, debug, echo)
 
 
-def start_background_jobs(settings: Settings, echo: Callable[[str], None]) -> None:
-    """Schedule the enabled collectors (and classification of what they bring), and the spike check."""
+def start_background_jobs(settings: Settings, echo: Callable[[str], None], demo: bool = False) -> list[PeriodicJob]:
+    """Schedule the enabled collectors (and classification of what they bring), and the spike check; return the jobs.
+
+    Demo mode collects nothing, and its spike alerts reach the console banner only.
+    """
     from collectors import schedule
     from reputation import jobs
 
-    schedule.start_background(settings, echo=echo)
-    jobs.start_background(settings, echo=echo)
+    started = [] if demo else [schedule.start_background(settings, echo=echo)]
+    started.append(jobs.start_background(settings, echo=echo, demo=demo))
+    return [job for job in started if job is not None]
 
 
 class PeriodicJob:

@@ -1,4 +1,4 @@
-"""Read config.toml into frozen dataclasses, rejecting unknown keys and wrong types."""
+"""Read config.toml into frozen dataclasses, rejecting unknown keys, wrong types and values out of range."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
 
@@ -16,9 +17,22 @@ class ConfigError(Exception):
     """The configuration file is missing, unreadable or invalid."""
 
 
+# What a value must be beyond its type, kept in each field's metadata and checked by load().
+
+
+def ranged(default: float, low: float, high: float | None = None):
+    """A number field that must lie from ``low`` to ``high`` (no upper bound when None)."""
+    return field(default=default, metadata={"range": (low, high)})
+
+
+def text(rule: str, default=dataclasses.MISSING):
+    """A text field with a rule: "nonblank", or "url" (empty, or an http(s) URL with a host)."""
+    return field(default=default, metadata={"rule": rule})
+
+
 @dataclass(frozen=True)
 class StorageSettings:
-    path: str = "instance/earshot.db"
+    path: str = text("nonblank", "instance/earshot.db")
 
 
 @dataclass(frozen=True)
@@ -36,7 +50,7 @@ class RedditBrand:
 
 @dataclass(frozen=True)
 class Brand:
-    name: str
+    name: str = text("nonblank")
     competitor: bool = False
     x: XBrand = field(default_factory=XBrand)
     reddit: RedditBrand = field(default_factory=RedditBrand)
@@ -49,24 +63,24 @@ class Brand:
 @dataclass(frozen=True)
 class XSource:
     enabled: bool = True
-    poll_minutes: int = 15
-    page_budget: int = 5
-    page_size: int = 100
+    poll_minutes: int = ranged(15, 1)
+    page_budget: int = ranged(5, 1)
+    page_size: int = ranged(100, 10, 100)  # recent search takes max_results 10 to 100
     bearer_token_env: str = "X_BEARER_TOKEN"
     api_key_env: str = "X_API_KEY"
     api_secret_env: str = "X_API_SECRET"
     access_token_env: str = "X_ACCESS_TOKEN"
     access_token_secret_env: str = "X_ACCESS_TOKEN_SECRET"
     # Base URL replacing https://api.twitter.com (a gateway, or a fake API in tests); "" = the real API.
-    api_base: str = ""
+    api_base: str = text("url", "")
 
 
 @dataclass(frozen=True)
 class RedditSource:
     enabled: bool = True
-    poll_minutes: int = 10
-    page_budget: int = 5
-    page_size: int = 100
+    poll_minutes: int = ranged(10, 1)
+    page_budget: int = ranged(5, 1)
+    page_size: int = ranged(100, 1, 100)  # Reddit listings return at most 100 items
     client_id_env: str = "REDDIT_CLIENT_ID"
     client_secret_env: str = "REDDIT_CLIENT_SECRET"
     user_agent_env: str = "REDDIT_USER_AGENT"
@@ -74,8 +88,8 @@ class RedditSource:
     password_env: str = "REDDIT_PASSWORD"
     refresh_token_env: str = "REDDIT_REFRESH_TOKEN"
     # praw's oauth_url and reddit_url (API and token hosts); "" = the real Reddit.
-    oauth_url: str = ""
-    reddit_url: str = ""
+    oauth_url: str = text("url", "")
+    reddit_url: str = text("url", "")
 
 
 @dataclass(frozen=True)
@@ -86,9 +100,9 @@ class Sources:
 
 @dataclass(frozen=True)
 class ClassifierSettings:
-    model: str = "bundled"
-    batch_size: int = 32
-    max_length: int = 128
+    model: str = text("nonblank", "bundled")
+    batch_size: int = ranged(32, 1)
+    max_length: int = ranged(128, 8, 512)  # tokens; the bundled MiniLM reads at most 512
     int8: bool = True
 
 
@@ -105,7 +119,7 @@ class UrgencyWeights:
 
 @dataclass(frozen=True)
 class SlaSettings:
-    target_minutes: int = 60
+    target_minutes: int = ranged(60, 1)
 
 
 @dataclass(frozen=True)
@@ -113,24 +127,24 @@ class AlertSettings:
     """Spike detection and alert delivery (reputation/); secrets only by env-var name."""
 
     enabled: bool = True
-    check_minutes: int = 15
-    window_minutes: int = 60
-    baseline_days: int = 7
-    min_mentions: int = 20
+    check_minutes: int = ranged(15, 1)
+    window_minutes: int = ranged(60, 1)
+    baseline_days: int = ranged(7, 1)
+    min_mentions: int = ranged(20, 1)
     volume_ratio: float = 3.0
     volume_z: float = 3.0
-    negative_min_mentions: int = 15
-    negative_rise: float = 0.2
+    negative_min_mentions: int = ranged(15, 1)
+    negative_rise: float = ranged(0.2, 0.0, 1.0)  # a share of all mentions
     negative_z: float = 3.0
     cooldown_minutes: int = 180
     include_competitors: bool = False
     banner_hours: int = 24
-    max_attempts: int = 5
+    max_attempts: int = ranged(5, 1)
     retry_minutes: float = 2.0
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = ranged(10.0, 0.1)
     webhook_url_env: str = "EARSHOT_ALERT_WEBHOOK_URL"
     smtp_host: str = ""
-    smtp_port: int = 587
+    smtp_port: int = ranged(587, 1, 65535)
     smtp_starttls: bool = True
     smtp_username: str = ""
     smtp_password_env: str = "EARSHOT_SMTP_PASSWORD"
@@ -140,12 +154,12 @@ class AlertSettings:
 
 @dataclass(frozen=True)
 class ConsoleSettings:
-    page_size: int = 50
-    refresh_seconds: int = 20
-    claim_minutes: int = 10
+    page_size: int = ranged(50, 1, 500)
+    refresh_seconds: int = ranged(20, 1, 3600)  # the inbox polls at most once a second
+    claim_minutes: int = ranged(10, 1)
     secret_key_env: str = "SECRET_KEY"
-    max_failed_logins: int = 5
-    max_failed_logins_per_address: int = 50
+    max_failed_logins: int = ranged(5, 1)
+    max_failed_logins_per_address: int = ranged(50, 1)
     trusted_proxies: int = 0
 
 
@@ -175,8 +189,9 @@ class Settings:
         raise ConfigError(f"no brand named {name!r} in {self.config_path}")
 
     def env(self, name: str) -> str | None:
-        """A secret from the environment, or None when unset or empty."""
-        return os.environ.get(name) or None
+        """A secret from the environment, or None when unset, empty or only whitespace."""
+        value = os.environ.get(name)
+        return value if value and value.strip() else None
 
     def configured_sources(self) -> list[str]:
         """Sources that are enabled and have their read credentials in the environment."""
@@ -200,10 +215,36 @@ def load(path: str | os.PathLike | None = None) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     settings = _build(Settings, data, str(path), "")
-    names = [b.name.lower() for b in settings.brands]
+    if not settings.brands:
+        raise ConfigError(f"{path}: 'brands' is empty: add a [[brands]] table for each brand to listen for")
+    names = [b.name.strip().lower() for b in settings.brands]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: brands: each brand name must be unique")
+    _check_environment(settings, str(path))
     return dataclasses.replace(settings, config_path=str(path.resolve()))
+
+
+def _check_environment(settings: Settings, path: str) -> None:
+    """Refuse a variable named by a ``*_env`` key that is set to nothing but whitespace (a mistake, never a key)."""
+    for key, name in _env_keys(settings, ""):
+        value = os.environ.get(name)
+        if value and not value.strip():
+            raise ConfigError(
+                f"{path}: environment variable {name} (named by '{key}') holds only whitespace: "
+                "unset it or give it its value"
+            )
+
+
+def _env_keys(section: object, prefix: str) -> list[tuple[str, str]]:
+    """(key, variable name) for every ``*_env`` setting in a settings section and its subsections."""
+    found = []
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            found += _env_keys(value, f"{prefix}{f.name}.")
+        elif f.name.endswith("_env") and isinstance(value, str):
+            found.append((f"{prefix}{f.name}", value))
+    return found
 
 
 def _build(cls: type, data: object, path: str, prefix: str):
@@ -218,6 +259,7 @@ def _build(cls: type, data: object, path: str, prefix: str):
             known = ", ".join(sorted(fields))
             raise ConfigError(f"{path}: unknown key '{prefix}{key}' (expected one of: {known})")
         kwargs[key] = _convert(hints[key], value, path, f"{prefix}{key}")
+        _check(fields[key], kwargs[key], path, f"{prefix}{key}")
     missing = [
         name
         for name, f in fields.items()
@@ -247,6 +289,33 @@ def _convert(hint, value, path: str, key: str):
     if hint in (int, float) and value < 0:
         raise ConfigError(f"{path}: '{key}' expected a number >= 0, got {value}")
     return value
+
+
+def _check(f: dataclasses.Field, value, path: str, key: str) -> None:
+    """Apply a field's range or text rule, if it has one."""
+    if "range" in f.metadata:
+        low, high = f.metadata["range"]
+        if value < low or (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f">= {low}"
+            raise ConfigError(f"{path}: '{key}' expected a number {span}, got {value}")
+    rule = f.metadata.get("rule")
+    if rule == "nonblank" and not value.strip():
+        raise ConfigError(f"{path}: '{key}' must not be empty")
+    if rule == "url" and value and not _is_http_url(value):
+        raise ConfigError(
+            f"{path}: '{key}' expected an http(s) URL such as https://gateway.example.com "
+            f'(or "" for the real API), got {value!r}'
+        )
+
+
+def _is_http_url(value: str) -> bool:
+    """Whether text is an absolute http(s) URL with a host and a valid port, and no spaces."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
 
 
 def _kind(value) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
+
+import clock
 
 
 class StoreError(Exception):
@@ -28,7 +33,7 @@ def parse_utc(text: str | None) -> datetime | None:
 
 def utcnow() -> str:
     """The current time as UTC ISO-8601 with seconds precision."""
-    return utc_text(datetime.now(UTC))
+    return utc_text(clock.now())
 
 
 # --- Migrations -------------------------------------------------------------
@@ -389,13 +394,119 @@ def _m0014_login_attempts_by_address(db: sqlite_utils.Database) -> None:
     run_script(db, "CREATE INDEX login_attempts_address ON login_attempts (address, at);")
 
 
-def connect(path: str | Path, migrate: bool = True) -> sqlite_utils.Database:
+@migration("0015_text_without_nul")
+def _m0015_text_without_nul(db: sqlite_utils.Database) -> None:
+    """Show NUL characters already stored in mention text as U+FFFD (the search index follows).
+
+    SQLite's own replace() stops at a NUL, so the rows are rewritten from Python.
+    """
+    columns = ("text", "author_handle", "author_name")
+    found = db.conn.execute(
+        f"SELECT id, {', '.join(columns)} FROM mentions WHERE "
+        + " OR ".join(f"instr({c}, char(0)) > 0" for c in columns)
+    ).fetchall()
+    db.conn.executemany(
+        f"UPDATE mentions SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+        [[_storable(v) for v in values] + [mention_id] for mention_id, *values in found],
+    )
+
+
+@migration("0016_login_sessions")
+def _m0016_login_sessions(db: sqlite_utils.Database) -> None:
+    """Console logins kept on the server, so logging out ends a session even where its cookie was copied."""
+    run_script(
+        db,
+        """
+        CREATE TABLE login_sessions (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            stamp TEXT NOT NULL,
+            address TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX login_sessions_user ON login_sessions (user_id);
+        CREATE INDEX login_sessions_created ON login_sessions (created_at);
+        """,
+    )
+
+
+@migration("0017_collector_run_process")
+def _m0017_collector_run_process(db: sqlite_utils.Database) -> None:
+    """Record the process (pid and host) of each collector run, so a run whose process died can be closed."""
+    run_script(
+        db,
+        """
+        ALTER TABLE collector_runs ADD COLUMN pid INTEGER;
+        ALTER TABLE collector_runs ADD COLUMN host TEXT;
+        """,
+    )
+
+
+WRITE_WAIT_SECONDS = 300.0  # how long a writer waits its turn before giving up with StoreBusy
+
+
+class StoreBusy(StoreError):
+    """Another process held the write lock for longer than a writer waits."""
+
+
+class Database(sqlite_utils.Database):
+    """A sqlite-utils database whose transactions take the write lock first.
+
+    SQLite cannot make a transaction that has already read wait for the lock
+    when it then writes (in WAL mode it fails at once with "database is
+    locked"), so every `atomic()` block starts with BEGIN IMMEDIATE, which
+    waits its turn. The connection runs in autocommit mode: nothing opens a
+    transaction behind the caller's back, and a lone statement commits at once.
+    """
+
+    wait_seconds = WRITE_WAIT_SECONDS
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """One transaction (a savepoint when nested) that holds the write lock from its start."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        begin_immediate(self.conn, self.wait_seconds)
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+
+def begin_immediate(conn: sqlite3.Connection, wait_seconds: float = WRITE_WAIT_SECONDS) -> None:
+    """Start a write transaction, waiting (beyond the busy timeout) while another writer holds the lock."""
+    _when_unlocked(lambda: conn.execute("BEGIN IMMEDIATE"), wait_seconds)
+
+
+def _when_unlocked(action: Callable[[], object], wait_seconds: float) -> None:
+    """Run `action`, trying again while SQLite says another connection holds the lock."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"the database stayed locked by another writer for {wait_seconds:.0f} s; nothing was written"
+                ) from exc
+            time.sleep(0.05)
+
+
+def connect(path: str | Path, migrate: bool = True) -> Database:
     """Open the database in WAL mode, applying any pending migrations."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+        db = Database(conn)
         _use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -417,15 +528,7 @@ def _use_wal(db: sqlite_utils.Database, wait_seconds: float = 30.0) -> None:
     SQLite answers "database is locked" at once, without its busy handler, when
     two processes switch a new file at the same moment; so wait here instead.
     """
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    _when_unlocked(lambda: db.execute("PRAGMA journal_mode=WAL"), wait_seconds)
 
 
 def run_script(db: sqlite_utils.Database, sql: str) -> None:
@@ -465,7 +568,7 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
         return []
     applied = []
     for name, step in MIGRATIONS:
-        db.conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(db.conn)
         try:
             if (name, step) in _pending(db):
                 step(db)
@@ -527,6 +630,7 @@ def _mention_params(row: dict, now: str) -> list:
     raw = params[_COLUMN_AT["raw"]]
     if raw is not None and not isinstance(raw, str):
         params[_COLUMN_AT["raw"]] = json.dumps(raw, ensure_ascii=False)
+    params = [_storable(p) for p in params]
     for i in _COUNT_AT:
         params[i] = int(params[i] or 0)
     for i in _FLAG_AT:
@@ -537,12 +641,30 @@ def _mention_params(row: dict, now: str) -> list:
     return params
 
 
+def _storable(value):
+    """Text as it is stored: a NUL or a lone surrogate becomes U+FFFD.
+
+    SQLite's search index and the browser both stop reading at a NUL, and a
+    lone surrogate (from a malformed payload) is not text SQLite can hold.
+    Imports refuse such lines with a reason; collected posts keep the rest.
+    """
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    return value
+
+
 def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[int, int]:
     """Insert or refresh mentions by (platform, external_id); return (new, updated).
 
     Call inside `db.atomic()` together with the cursor that covers the rows.
     """
-    rows = list(rows)
+    rows = list(_last_of_each(rows))
     if not rows:
         return 0, 0
     now = utcnow()
@@ -554,6 +676,16 @@ def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[in
     db.conn.execute("INSERT INTO mentions_fts (rowid, text) SELECT id, text FROM mentions WHERE id > ?", [last_id])
     _upsert_authors(db, rows, now)
     return len(keys) - len(existing), len(existing)
+
+
+def _last_of_each(rows: Iterable[dict]) -> Iterable[dict]:
+    """The rows with one per (platform, external_id) key, the last one winning.
+
+    Two versions of one mention in a single statement batch would index the
+    search text twice for one row, so a batch never holds the same key twice.
+    """
+    by_key = {(r["platform"], str(r["external_id"])): r for r in rows}
+    return by_key.values()
 
 
 def mention_ids(db: sqlite_utils.Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -689,6 +821,40 @@ def update_user(db, username: str, **fields) -> None:
         raise StoreError(f"no user named {username!r}")
 
 
+def start_login_session(db, session_id: str, user_id: int, stamp: str, address: str | None,
+                        keep_minutes: float) -> None:  # fmt: skip
+    """Record a console login, forgetting logins older than `keep_minutes`."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO login_sessions (id, user_id, stamp, address, created_at) VALUES (?, ?, ?, ?, ?)",
+            [session_id, user_id, stamp, address, utcnow()],
+        )
+        db.execute("DELETE FROM login_sessions WHERE created_at < ?", [_minutes_from_now(-keep_minutes)])
+
+
+def login_session_user(db, session_id: str, max_age_minutes: float) -> dict | None:
+    """The user row of a login session younger than `max_age_minutes`, plus its `session_stamp`; else None."""
+    sql = ("SELECT u.*, s.stamp AS session_stamp FROM login_sessions s JOIN users u ON u.id = s.user_id "
+           "WHERE s.id = ? AND s.created_at > ?")  # fmt: skip
+    rows = list(db.query(sql, [session_id, _minutes_from_now(-max_age_minutes)]))
+    return rows[0] if rows else None
+
+
+def end_login_session(db, session_id: str) -> None:
+    """Forget one login session (a logout)."""
+    with db.atomic():
+        db.execute("DELETE FROM login_sessions WHERE id = ?", [session_id])
+
+
+def end_user_sessions(db, username: str) -> int:
+    """Forget every login session of a user; return how many there were."""
+    with db.atomic():
+        cur = db.execute(
+            "DELETE FROM login_sessions WHERE user_id IN (SELECT id FROM users WHERE username = ?)", [username]
+        )
+    return cur.rowcount
+
+
 def audit(db, actor: str, action: str, mention_id: int | None = None, detail: dict | None = None,
           at: str | None = None) -> None:  # fmt: skip
     """Append one entry to the audit log at `at` (default now), inside the caller's transaction."""
@@ -752,7 +918,7 @@ class ReplyConflict(StoreError):
 
 def _minutes_from_now(minutes: float) -> str:
     """UTC ISO-8601 time `minutes` from now (negative for the past)."""
-    return utc_text(datetime.now(UTC) + timedelta(minutes=minutes))
+    return utc_text(clock.now() + timedelta(minutes=minutes))
 
 
 SEARCH_WINDOW = 5000
@@ -1372,13 +1538,21 @@ def set_cursor(db, source: str, brand: str, query: str, value: str) -> None:
 
 
 def start_collector_run(db, source: str) -> int:
-    """Record that a collector run has started; return its id."""
+    """Record that a collector run has started in this process (pid and host); return its id."""
     with db.atomic():
         cur = db.execute(
-            "INSERT INTO collector_runs (source, started_at, status) VALUES (?, ?, 'running')",
-            [source, utcnow()],
+            "INSERT INTO collector_runs (source, started_at, status, pid, host) VALUES (?, ?, 'running', ?, ?)",
+            [source, utcnow(), os.getpid(), socket.gethostname()],
         )
     return cur.lastrowid
+
+
+def record_run_page(db, run_id: int, new: int, updated: int) -> None:
+    """Count one stored page in its run; call inside the `db.atomic()` that stores the page."""
+    db.execute(
+        "UPDATE collector_runs SET new = new + ?, updated = updated + ?, pages = pages + 1 WHERE id = ?",
+        [new, updated, run_id],
+    )
 
 
 COLLECTOR_RUN_FIELDS = ("status", "new", "updated", "pages", "rate_limit_remaining", "rate_limit_reset", "error")
@@ -1419,15 +1593,36 @@ def last_attempted_run(db, source: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def close_interrupted_runs(db, source: str) -> int:
-    """Mark runs left 'running' by a killed process as errors; call while holding the collect lock."""
+def close_interrupted_runs(db, source: str, holding_lock: bool = True) -> int:
+    """Mark a source's runs whose process is gone as interrupted errors (their counts stay); return how many.
+
+    Under the collect lock every 'running' run of the source is dead, since a live
+    one would hold the lock. Without it, only runs whose process on this host has ended.
+    """
+    rows = db.execute("SELECT id, pid, host FROM collector_runs WHERE source = ? AND status = 'running'", [source])
+    dead = [run_id for run_id, pid, host in rows.fetchall() if holding_lock or _process_ended(pid, host)]
+    if not dead:
+        return 0
     with db.atomic():
         cur = db.execute(
-            "UPDATE collector_runs SET status = 'error', finished_at = ?, "
-            "error = 'interrupted before it finished' WHERE source = ? AND status = 'running'",
-            [utcnow(), source],
+            "UPDATE collector_runs SET status = 'error', finished_at = ?, error = 'interrupted before it finished' "
+            f"WHERE status = 'running' AND id IN ({_marks(dead)})",
+            [utcnow(), *dead],
         )
     return cur.rowcount
+
+
+def _process_ended(pid: int | None, host: str | None) -> bool:
+    """Whether the process that recorded a run is known to be gone: it ran on this host and no longer exists."""
+    if pid is None or host != socket.gethostname():
+        return False  # a run from before migration 0017, or from another machine: no way to tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
 
 
 # --- Classifier -------------------------------------------------------------------

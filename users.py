@@ -51,12 +51,13 @@ def set_role(db, username: str, role: str) -> None:
 
 
 def reset_password(db, username: str, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password and end their console sessions."""
     _check_password(password)
     try:
         store.update_user(db, username, password_hash=generate_password_hash(password))
     except store.StoreError as exc:
         raise UserError(str(exc)) from exc
+    store.end_user_sessions(db, username)
 
 
 def verify(db, username: str, password: str) -> dict | None:
@@ -72,7 +73,7 @@ def verify(db, username: str, password: str) -> dict | None:
 def session_stamp(user: dict) -> str:
     """A short fingerprint of the user's password hash: a new password ends older sessions.
 
-    It goes in the (signed, readable) session cookie, so it is a digest of the
+    Each login session stores the stamp it began with; it is a digest of the
     salted hash, never the hash itself.
     """
     return hashlib.sha256(user["password_hash"].encode()).hexdigest()[:20]

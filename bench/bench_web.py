@@ -13,8 +13,10 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+
+import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,7 +72,7 @@ def build(settings: settings_mod.Settings, rows: int) -> None:
     """Fill the database with generated, scored mentions, in batches."""
     db = store.connect(settings.db_path)
     rng = random.Random(7)
-    start = datetime.now(UTC) - timedelta(seconds=rows * 30)
+    start = clock.now() - timedelta(seconds=rows * 30)
     begun = time.perf_counter()
     for first in range(0, rows, BATCH):
         batch = [fake_row(i, rng, start) for i in range(first, min(rows, first + BATCH))]

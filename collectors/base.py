@@ -27,7 +27,8 @@ external_id, brand, query, text, language, url, author_*, created_at, counts,
 in-reply-to/conversation/thread ids, mentions_brand_handle, in_reply_to_brand,
 reply_via_api, raw), ready for ``store.upsert_mentions``.
 
-A collector lists its queries; ``fetch_page`` returns one page of normalized rows
+A collector lists its queries (after ``prepare`` has looked up what they need);
+each query fails alone. ``fetch_page`` returns one page of normalized rows
 plus the markers the cursor engine (``collectors.sweep``) needs to resume.
 """
 
@@ -38,9 +39,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import clock
 import store
 
 if TYPE_CHECKING:
@@ -145,8 +147,14 @@ class Collector(ABC):
 
     source: str = ""
 
-    def prepare(self, db) -> None:  # noqa: B027 - an optional hook, not an abstract step
-        """Look up what fetching needs (account ids, cached in the store); default nothing."""
+    def prepare(self, db) -> list[str]:
+        """Look up what some queries need (account ids, cached in the store); return the lookups that failed.
+
+        A failed lookup costs only the queries that need it: each is returned as a
+        one-line problem for the run's report, and the other queries still run.
+        Raise only for what would stop every query (rejected credentials).
+        """
+        return []
 
     @abstractmethod
     def queries(self) -> list[Query]:
@@ -174,7 +182,7 @@ iso = store.utc_text
 
 def utc_in(seconds: float) -> datetime:
     """The UTC moment ``seconds`` from now."""
-    return datetime.now(UTC) + timedelta(seconds=seconds)
+    return clock.now() + timedelta(seconds=seconds)
 
 
 def with_retries(call: Callable[[], T], attempts: int, backoff: float, what: str) -> T:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import resolve_proxies
 
+import clock
 from collectors.base import RateState, utc_in
 
 log = logging.getLogger("earshot.collectors")
@@ -78,7 +78,7 @@ class RateTracker:
             state.remaining is not None
             and state.remaining <= 0
             and state.reset is not None
-            and state.reset.timestamp() > time.time()
+            and state.reset > clock.now()
         )
 
 

@@ -208,8 +208,9 @@ class RedditCollector(Collector):
 
     # Reading
 
-    def prepare(self, db) -> None:
+    def prepare(self, db) -> list[str]:
         """Nothing to look up before reading Reddit."""
+        return []
 
     def queries(self) -> list[Query]:
         """Searches per brand term, comment listings of named subreddits, and the inbox."""
@@ -290,7 +291,11 @@ class RedditCollector(Collector):
         return None
 
     def _reach(self, fullnames: list[str | None]) -> dict[str, int]:
-        """Karma per author fullname, looked up in batches of 100 and cached for the run."""
+        """Karma per author fullname, looked up in batches of 100 and cached for the run.
+
+        A failed lookup (a rate limit included) costs only the reach figures: the page
+        already fetched is still stored, and the next request meets the limit itself.
+        """
         wanted = sorted({f for f in fullnames if f and f.startswith("t2_") and f not in self.karma})
         for start in range(0, len(wanted), 100):
             if self._karma_broken:
@@ -298,7 +303,7 @@ class RedditCollector(Collector):
             batch = wanted[start : start + 100]
             try:
                 found = self._get("/api/user_data_by_account_ids", {"ids": ",".join(batch)})
-            except PlatformError as exc:
+            except (PlatformError, RateLimited) as exc:
                 log.warning("Reddit author karma unavailable (%s); reach is stored as 0", exc)
                 self._karma_broken = True
                 break

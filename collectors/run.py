@@ -6,13 +6,15 @@ import fcntl
 import logging
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+import clock
 import store
 from collectors.base import (
     PLATFORMS,
@@ -116,7 +118,11 @@ def collect(settings: Settings, sources: list[str] | None = None, echo: Echo = l
 
 
 def collect_source(db, settings: Settings, name: str, collector: Collector | None = None) -> SourceResult:
-    """Run one source: skip it if disabled or waiting for a reset, else fetch every query."""
+    """Run one source: skip it if disabled or waiting for a reset, else fetch every query.
+
+    Call it holding the collect lock: runs the source left 'running' are closed first.
+    """
+    store.close_interrupted_runs(db, name)
     try:
         collector = collector or collector_for(settings, name)
     except SourceDisabled as exc:
@@ -129,28 +135,43 @@ def collect_source(db, settings: Settings, name: str, collector: Collector | Non
         reason = f"waiting for the rate limit to reset at {waiting:%H:%M:%S} UTC"
         store.record_skipped_run(db, name, reason, rate_limit_reset=iso(waiting))
         return SourceResult(name, "skipped", reason=reason, reset=waiting)
-    store.close_interrupted_runs(db, name)
     run_id = store.start_collector_run(db, name)
     started = time.monotonic()
-    result = _run_queries(db, settings, collector)
+    try:
+        result = _run_queries(db, settings, collector, run_id)
+    except BaseException as exc:  # a crash, Ctrl-C or SystemExit: finish the run, then let it go on
+        _close_ended_run(db, run_id, exc)
+        raise
     result.seconds = time.monotonic() - started
+    # new, updated and pages are already in the row: each page counted itself as it was stored.
     store.finish_collector_run(
-        db, run_id, status=result.status, new=result.tally.new, updated=result.tally.updated,
-        pages=result.tally.pages, rate_limit_remaining=result.remaining,
+        db, run_id, status=result.status, rate_limit_remaining=result.remaining,
         rate_limit_reset=iso(result.reset) if result.status == "rate_limited" else None,
         error="; ".join(result.errors) or None,
     )  # fmt: skip
     return result
 
 
-def _run_queries(db, settings: Settings, collector) -> SourceResult:
-    """Every query of a collector within its page budget; stop the source on a rate limit."""
+def _close_ended_run(db, run_id: int, exc: BaseException) -> None:
+    """Record a run that an exception ended as an error; the counts its pages wrote stay."""
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "crashed"
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    try:
+        store.finish_collector_run(db, run_id, status="error", error=f"{what} before it finished ({detail})"[:500])
+    except (sqlite3.Error, store.StoreError) as db_exc:
+        log.warning("could not record the end of collector run %s (%s); the next run closes it", run_id, db_exc)
+
+
+def _run_queries(db, settings: Settings, collector, run_id: int | None = None) -> SourceResult:
+    """Every query of a collector within its page budget, each failing alone; a rate limit stops the source."""
     result = SourceResult(collector.source, "ok")
     budget = getattr(settings.sources, collector.source).page_budget
     try:
-        collector.prepare(db)
+        for problem in collector.prepare(db):
+            log.warning("%s: %s", collector.source, problem)
+            result.status, result.errors = "error", [*result.errors, problem]
         for query in collector.queries():
-            tally = Tally()
+            tally = Tally(run_id=run_id)
             try:
                 collect_query(db, collector, query, budget, tally)
             except PlatformError as exc:
@@ -161,7 +182,7 @@ def _run_queries(db, settings: Settings, collector) -> SourceResult:
     except RateLimited as exc:
         result.status, result.reset = "rate_limited", exc.retry_at
         result.errors.append(str(exc))
-    except CollectorError as exc:  # credentials rejected, or a failure before any query ran
+    except CollectorError as exc:  # credentials rejected: every query would fail the same way
         result.status = "error"
         result.errors.append(str(exc))
     state = collector.rate_state()
@@ -183,7 +204,7 @@ def _waiting_until(db, name: str) -> datetime | None:
     if not last or last["status"] != "rate_limited" or not last["rate_limit_reset"]:
         return None
     reset = store.parse_utc(last["rate_limit_reset"])
-    return reset if reset > datetime.now(UTC) else None
+    return reset if reset > clock.now() else None
 
 
 def collect_command(settings: Settings, source: str | None, every: float | None, echo: Echo, classify: bool = True) -> bool:

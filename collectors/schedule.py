@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+import clock
 import store
 from collectors.run import CollectionLocked, collect
 from runtime import PeriodicJob
@@ -18,7 +19,7 @@ TICK_SECONDS = 30.0
 
 def due_sources(settings: Settings, now: datetime | None = None) -> list[str]:
     """Configured sources whose last run started at least poll_minutes ago (or never ran)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     db = store.connect(settings.db_path)
     try:
         due = []

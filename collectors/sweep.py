@@ -7,6 +7,8 @@ reaching ``since`` (page budget spent, rate limit, a crash), the stretch it did
 not reach is kept as a gap, and later runs fill gaps from where they stopped
 (X's until_id; Reddit's ``after``). Rows and cursor are saved in one transaction
 per page, so a run that dies refetches at most one page: no duplicates, no holes.
+The run's counts in collector_runs are written in that same transaction, so even
+a run killed with SIGKILL leaves a true record of what it stored.
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ MAX_GAPS = 20
 
 @dataclass
 class Tally:
-    """What one run of a query (or a whole source) stored."""
+    """What one run of a query (or a whole source) stored.
+
+    ``run_id`` names the collector_runs row that each saved page is also counted
+    in, in the page's own transaction (None: counted here only).
+    """
 
     new: int = 0
     updated: int = 0
     pages: int = 0
+    run_id: int | None = None
 
     def add(self, other: Tally) -> None:
         """Add another tally's counts to this one."""
@@ -71,7 +78,7 @@ def collect_query(db, collector: Collector, query: Query, budget: int, tally: Ta
             _sweep(db, collector, query, state, gap, budget, tally)
         except CursorExpired as exc:
             log.warning("%s %s: dropping an unreachable gap (%s)", collector.source, query.key, exc)
-            _save(db, collector, query, state, Page([]), drop=gap)
+            _save(db, collector, query, state, Page([]), drop=gap, tally=None)
     return tally
 
 
@@ -82,7 +89,6 @@ def _sweep(db, collector: Collector, query: Query, state: dict, gap: dict | None
     token = None
     while tally.pages < budget:
         page = collector.fetch_page(query, since, until, token)
-        tally.pages += 1
         if gap is None and page.newest is not None:
             # The fresh sweep's first page: everything between the old top and this page is now a gap.
             gap = {"since": state["since"], "until": page.oldest}
@@ -91,22 +97,26 @@ def _sweep(db, collector: Collector, query: Query, state: dict, gap: dict | None
         elif gap is not None and page.oldest is not None:
             gap["until"] = page.oldest
         done = page.next is None
-        new, updated = _save(db, collector, query, state, page, drop=gap if done else None)
-        tally.new += new
-        tally.updated += updated
+        _save(db, collector, query, state, page, drop=gap if done else None, tally=tally)
         if done:
             return
         token = page.next
 
 
-def _save(db, collector: Collector, query: Query, state: dict, page: Page, drop: dict | None) -> tuple[int, int]:
-    """Store a page's rows and the cursor covering them in one transaction."""
+def _save(db, collector: Collector, query: Query, state: dict, page: Page, drop: dict | None, tally: Tally | None) -> None:
+    """Store a page's rows, the cursor covering them and the run's counts in one transaction.
+
+    ``tally`` None saves the cursor alone (a dropped gap), which counts as no page.
+    """
     if drop is not None and drop in state["gaps"]:
         state["gaps"].remove(drop)
     if len(state["gaps"]) > MAX_GAPS:
         log.warning("%s %s: too many unfilled gaps; giving up the oldest", collector.source, query.key)
         del state["gaps"][MAX_GAPS:]
     with db.atomic():
-        counts = store.upsert_mentions(db, page.mentions)
+        new, updated = store.upsert_mentions(db, page.mentions)
         store.set_cursor(db, collector.source, query.brand_key, query.key, json.dumps(state))
-    return counts
+        if tally is not None and tally.run_id is not None:
+            store.record_run_page(db, tally.run_id, new, updated)
+    if tally is not None:
+        tally.new, tally.updated, tally.pages = tally.new + new, tally.updated + updated, tally.pages + 1

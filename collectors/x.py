@@ -30,6 +30,7 @@ from collectors.base import (
     refuse_competitor,
     utc_in,
     with_retries,
+    words_list,
 )
 from formats import RecordError, addresses_brand, can_reply_via_api, parse_time
 
@@ -241,16 +242,27 @@ class XCollector(Collector):
 
     # Reading
 
-    def prepare(self, db) -> None:
-        """Resolve the brands' account ids, cached in the meta table after the first lookup."""
+    def prepare(self, db) -> list[str]:
+        """Resolve the brands' account ids (cached in the meta table); return the lookups that failed.
+
+        A failed lookup costs only the mentions timelines of its handles: the
+        searches need no account id and still run. Rejected credentials stop all.
+        """
         handles = {h.lower(): h for brand in self.settings.brands for h in brand.x.handles}
         for lower in handles:
             cached = store.get_meta(db, META_USER_ID + lower)
             if cached:
                 self.user_ids[lower] = cached
         missing = [handles[h] for h in handles if h not in self.user_ids]
+        problems = []
         for start in range(0, len(missing), 100):
-            self._lookup_users(db, missing[start : start + 100])
+            batch = missing[start : start + 100]
+            try:
+                self._lookup_users(db, batch)
+            except (PlatformError, RateLimited) as exc:
+                timelines = words_list([f"@{name}" for name in batch])
+                problems.append(f"users lookup: {exc}; the mentions timelines of {timelines} were not read")
+        return problems
 
     def _lookup_users(self, db, usernames: list[str]) -> None:
         """Look up account ids by username and cache them."""
@@ -367,6 +379,9 @@ class XCollector(Collector):
                     "before trying again"
                 ) from exc
             raise Transient(f"could not reach X ({type(exc).__name__})") from exc
+        except requests.RequestException as exc:
+            # The request could not even be built or sent (a bad URL or header); its text may hold a key.
+            raise PlatformError(f"X {doing} request could not be sent ({type(exc).__name__})") from exc
         try:
             body = response.json()
         except ValueError as exc:

@@ -6,15 +6,14 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+import formats
+
 SECTIONS = ("volume", "share_of_voice", "themes", "terms", "responses")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value) -> object:
     """A CSV cell that a spreadsheet will not run as a formula (text starting = + - @ gets a ')."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
+    return "" if value is None else formats.defuse_formula(value)
 
 
 def tables(data: dict) -> dict[str, tuple[list[str], list[list]]]:

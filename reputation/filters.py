@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import clock
 import store
 from settings import Settings
 
@@ -86,7 +87,7 @@ def short(moment: datetime) -> str:
 def from_request(args: Mapping[str, str], settings: Settings, known_platforms: list[str],
                  today: date | None = None) -> Filters:  # fmt: skip
     """Filters from the dashboard's query string; defaults to the last seven days, all brands."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.now().date()
     last = _date(args.get("to"), "to") or today
     first = _date(args.get("from"), "from") or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
@@ -102,7 +103,7 @@ def from_request(args: Mapping[str, str], settings: Settings, known_platforms: l
 def for_since(since: str, settings: Settings, now: datetime | None = None, brand: str | None = None,
               platform: str | None = None) -> Filters:  # fmt: skip
     """Filters for the last `since` (e.g. '7d', '24h', '2w') up to now, as the report uses."""
-    end = (now or datetime.now(UTC)).replace(microsecond=0)
+    end = (now or clock.now()).replace(microsecond=0)
     span = parse_span(since)
     return Filters(end - span, end, _brand(brand, settings), platform or None, _bucket("", span))
 

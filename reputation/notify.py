@@ -15,9 +15,10 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+import clock
 import store
 from settings import Settings
 
@@ -157,7 +158,7 @@ def retry_time(attempts: int, settings: Settings, now: datetime) -> str | None:
 
 def deliver_due(db, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     """Try every due delivery once; return how many were sent, will retry, and failed for good."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     tally = {"sent": 0, "retrying": 0, "failed": 0}
     for delivery in store.due_deliveries(db, store.utc_text(now)):
         alert = store.get_alert(db, delivery["alert_id"])

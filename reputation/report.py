@@ -1,13 +1,15 @@
-"""`app.py report`: one self-contained HTML file, charts as inline SVG, for people without a login."""
+"""`app.py report` and the dashboard's download: one self-contained HTML file, charts as inline SVG, for people without a login."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import re
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
 
+import clock
 import store
 from reputation import overview, svg
 from reputation.filters import Filters
@@ -76,8 +78,20 @@ def render(db, settings: Settings, filters: Filters, now: datetime | None = None
     alerts = alerts_in(db, filters, filters.brands(settings))
     template = _environment().get_template("report.html")
     return template.render(data=data, charts=charts(data), filters=filters, alerts=alerts,
-                           generated=store.utc_text(now or datetime.now(UTC)), labels=[
+                           generated=store.utc_text(now or clock.now()), labels=[
                                bucket_label(r["start"], filters.bucket) for r in data["volume"]["rows"]])  # fmt: skip
+
+
+def filename(filters: Filters) -> str:
+    """A download name saying what the report covers, e.g. earshot-report-parcelo-x-2026-11-10-to-2026-11-16.html."""
+    args = filters.query_args()
+    narrowed = [_slug(value) for value in (filters.brand, filters.platform) if value]
+    return "-".join(["earshot-report", *narrowed, args["from"], "to", args["to"]]) + ".html"
+
+
+def _slug(text: str) -> str:
+    """Lowercase letters and digits joined by hyphens, safe in a file name and a header."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
 def write(db, settings: Settings, filters: Filters, out: Path, now: datetime | None = None) -> int:

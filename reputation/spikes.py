@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import math
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+import clock
 import store
 from reputation import terms
 from settings import AlertSettings, Settings
@@ -149,7 +150,7 @@ def check(db, settings: Settings, now: datetime | None = None, channels: list[st
     """Check every watched brand once for the window ending at `now`; store and return new alert ids."""
     from reputation import notify
 
-    end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    end = (now or clock.now()).replace(second=0, microsecond=0)
     platforms = store.distinct_values(db, "platform")
     channels = notify.channels(settings) if channels is None else channels
     raised = []

@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from pathlib import Path
 
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+import clock
 import formats
 import store
 
 PASSWORD = "correct-horse-battery"
 CHROMIUM = "/usr/bin/chromium"
+# Where the browser tests save their screenshots. `make screenshots` points it at docs/
+# to refresh the README's pictures; otherwise they land in the ignored bench/out/, so
+# `make test` leaves the checkout clean.
+SCREENSHOTS_ENV = "EARSHOT_SCREENSHOTS"
+DEFAULT_SCREENSHOTS = Path(__file__).resolve().parent.parent / "bench" / "out" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 
 
+def screenshot_folder() -> Path:
+    """$EARSHOT_SCREENSHOTS, or bench/out/screenshots (ignored by git)."""
+    return Path(os.environ.get(SCREENSHOTS_ENV) or DEFAULT_SCREENSHOTS)
+
+
 def ago(minutes: float) -> str:
     """A UTC ISO-8601 time `minutes` ago."""
-    return (datetime.now(UTC) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (clock.now() - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @functools.cache

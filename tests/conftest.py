@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import clock
 import settings as settings_mod
 import store
 
@@ -57,6 +59,30 @@ def _no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+# Every test runs on a clock that starts at a fixed instant, never the wall
+# clock, so no result depends on the hour it runs at. EARSHOT_TEST_NOW moves
+# that instant (tests/test_clock.py runs the time-sensitive tests at several).
+TEST_NOW = os.environ.get("EARSHOT_TEST_NOW", "2026-11-18T10:30:00Z")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fixed_clock_for_setup():
+    """Start the clock at TEST_NOW before module and session fixtures set anything up."""
+    os.environ[clock.ENV] = TEST_NOW
+    clock.start_at(TEST_NOW)
+    yield
+    clock.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch):
+    """Start Earshot's clock, in this process and in the processes a test starts, at TEST_NOW."""
+    monkeypatch.setenv(clock.ENV, TEST_NOW)
+    clock.start_at(TEST_NOW)
+    yield
+    clock.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,8 @@ In a test::
         ...                                      # collect, reply, ...
         api.replies                              # replies received, as dicts
         api.fail("GET", "/2/tweets/search/recent", 429)   # the next such call fails
+        stall = api.stall("GET", "/2/tweets/search/recent", after=2)  # the third such call hangs
+        stall.reached.wait(60); stall.release.set()      # ... until released, then goes unanswered
 
 The ``fake_api`` fixture below does the ``with`` for you (import it into a test
 module). Run it by hand with ``python tests/fakeapi.py --port 8765``.
@@ -33,11 +35,12 @@ import base64
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import clock
 
 try:  # the fixture is optional: the module also runs without pytest
     import pytest
@@ -94,6 +97,17 @@ class Failure:
     times: int = 1
 
 
+@dataclass
+class Stall:
+    """A request that hangs until released (then goes unanswered), to stop a client mid-run."""
+
+    method: str
+    path: str
+    after: int  # matching requests answered normally before the one that hangs
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
 class FakeAPI:
     """The fake API's data, its scripted failures, and the server thread."""
 
@@ -109,10 +123,11 @@ class FakeAPI:
         self.replies: list[dict] = []
         self.requests: list[dict] = []
         self.failures: list[Failure] = []
+        self.stalls: list[Stall] = []
         self.omit_includes = False
         self.reddit_tokens: dict[str, str] = {}  # access token -> "app" | "user"
         self._counter = 0
-        self._clock = time.time() - 2 * 86400
+        self._clock = clock.now().timestamp() - 2 * 86400
         self.server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ------------------------------------------------------------------
@@ -133,6 +148,8 @@ class FakeAPI:
 
     def stop(self) -> None:
         """Stop serving and free the port."""
+        for stall in self.stalls:
+            stall.release.set()
         if self.server:
             self.server.shutdown()
             self.server.server_close()
@@ -158,6 +175,23 @@ class FakeAPI:
         """Answer the next ``times`` requests to ``path`` (a prefix) with this status instead."""
         with self.lock:
             self.failures.append(Failure(method.upper(), path.rstrip("/"), status, body, headers or {}, times))
+
+    def stall(self, method: str, path: str, after: int = 0) -> Stall:
+        """Hang the request to ``path`` (a prefix) that follows ``after`` answered ones, until released."""
+        with self.lock:
+            self.stalls.append(Stall(method.upper(), path.rstrip("/"), after))
+            return self.stalls[-1]
+
+    def _stalled(self, method: str, path: str) -> Stall | None:
+        """The stall this request falls into, if any (counting down the requests it lets by)."""
+        with self.lock:
+            for stall in self.stalls:
+                if stall.method == method and path.startswith(stall.path) and not stall.reached.is_set():
+                    if stall.after == 0:
+                        stall.reached.set()
+                        return stall
+                    stall.after -= 1
+        return None
 
     def calls(self, path: str) -> list[dict]:
         """The requests received for a path prefix, oldest first."""
@@ -388,7 +422,7 @@ def _default_fail_headers(status: int, reddit: bool) -> dict:
         return {}
     if reddit:
         return {"x-ratelimit-remaining": "0", "x-ratelimit-used": "600", "x-ratelimit-reset": "120"}
-    return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(time.time()) + 600)}
+    return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(clock.now().timestamp()) + 600)}
 
 
 def _problem(status: int, reddit: bool) -> dict:
@@ -413,7 +447,7 @@ def _x_auth(api: FakeAPI, headers) -> tuple[int, dict, object] | None:
 
 def _x_headers(api: FakeAPI) -> dict:
     """X's rate-limit headers."""
-    return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "440", "x-rate-limit-reset": str(int(time.time()) + 900)}
+    return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "440", "x-rate-limit-reset": str(int(clock.now().timestamp()) + 900)}
 
 
 def _x_fields(query: dict, name: str, always: tuple[str, ...]) -> set[str]:
@@ -631,7 +665,7 @@ def reddit_comment(api: FakeAPI, match, query: dict, body: bytes, headers) -> tu
     post = api.things[link]["data"]
     data = {"id": short, "name": f"t1_{short}", "body": form.get("text"), "parent_id": target["data"]["name"],
             "link_id": link, "author": REDDIT_USER[0], "subreddit": post["subreddit"],
-            "permalink": f"{post['permalink']}{short}/", "created_utc": time.time(), "score": 1, "replies": ""}  # fmt: skip
+            "permalink": f"{post['permalink']}{short}/", "created_utc": clock.now().timestamp(), "score": 1, "replies": ""}  # fmt: skip
     api.replies.append({"platform": "reddit", "in_reply_to": target["data"]["name"], "text": form.get("text"),
                         "id": data["name"]})  # fmt: skip
     return 200, _reddit_headers(), {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
@@ -662,6 +696,11 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        stall = self.api._stalled(method, parts.path)
+        if stall:
+            stall.release.wait(120)
+            self.close_connection = True
+            return
         with self.api.lock:
             self.api.requests.append({"method": method, "path": parts.path, "query": query, "body": body})
             status, headers, payload = self.api.handle(method, parts.path, query, body, self.headers)

@@ -1,4 +1,5 @@
-"""Spike alerts: a planted spike alerts once (cooldown), reaches a local webhook and a local SMTP server, retries are bounded."""
+"""Spike alerts: a planted spike alerts once (cooldown), reaches a local webhook and a local SMTP server, retries are
+bounded; the demo's outage raises a real alert under the shipped thresholds, and demo mode never sends one."""
 
 from __future__ import annotations
 
@@ -11,11 +12,17 @@ from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from browser_helpers import login
 from conftest import write_config
+from test_dashboard import score_demo
 
+import clock
+import demo
+import runtime
 import settings as settings_mod
 import store
 from reputation import jobs, notify, spikes
+from web import create_app
 
 WEBHOOK_ENV = "EARSHOT_ALERT_WEBHOOK_URL"
 SPIKE_TEXTS = ("No signal in Leeds since 6am, total outage", "Still no signal here, is Lumina Mobile down?",
@@ -91,7 +98,7 @@ def plant(db, end: datetime, brand: str = "Lumina Mobile", per_day: int = 4, spi
 
 
 def test_planted_spike_alerts_once_to_the_webhook_and_the_cooldown_holds(runner, db, webhook):
-    now = datetime.now(UTC)
+    now = clock.now()
     plant(db, now)
     plant(db, now, brand="Parcelo", spike=4, negative=1)  # an ordinary hour: no alert
     first = runner(["alerts"])
@@ -266,7 +273,7 @@ def test_no_channels_means_banner_only(db, settings, monkeypatch):
 
 
 def test_replay_stores_alerts_without_sending(runner, db, webhook):
-    plant(db, datetime.now(UTC) - timedelta(days=2))
+    plant(db, clock.now() - timedelta(days=2))
     result = runner(["alerts", "--since", "3d"])
     assert result.exit_code == 0 and "1 new alerts" in result.output
     assert webhook.posts == []
@@ -294,3 +301,47 @@ def test_malformed_webhook_url_is_retried_without_leaking_it(db, settings, monke
     assert (result["sent"], result["retrying"]) == (0, 1)
     assert _delivery(db)["last_error"] == "webhook: invalid URL or response (InvalidURL)"
     assert secret not in caplog.text
+
+
+def test_the_demo_outage_alerts_under_the_shipped_thresholds(db, settings):
+    """The demo, replayed as demo mode replays it, raises one alert: the Lumina Mobile outage, with its why."""
+    demo.load_demo(db, settings)
+    score_demo(db)
+    [alert] = runtime.replay_demo_alerts(db, settings)
+    outage_day = (clock.now() - timedelta(days=demo.SPIKE_DAYS_AGO)).date().isoformat()
+    assert alert["brand"] == "Lumina Mobile" and alert["window_end"][:10] == outage_day
+    assert "06:00" <= alert["window_end"][11:16] <= "08:00"  # caught early in the outage morning
+    assert alert["mentions"] >= settings.alerts.negative_min_mentions and alert["baseline"] < 1
+    assert alert["reason"].endswith("(baseline: the same hour on the previous 7 days).")
+    detail = json.loads(alert["detail"])
+    assert len(detail["terms"]) >= 3 and len(detail["examples"]) == 3  # what the window talks about, and examples
+
+
+def test_demo_mode_checks_for_spikes_and_sends_nothing(tmp_path, monkeypatch):
+    """`run` in demo mode: the outage's alert reaches the banner; no webhook or email, even with both set up."""
+    settings = _smtp_settings(tmp_path, _free_port())  # nobody listens there: a send would leave a retry
+    monkeypatch.setattr(runtime, "classify_pending", lambda db, settings, echo: score_demo(db))  # no model needed
+    messages: list[str] = []
+    with Webhook() as hook:
+        monkeypatch.setenv(WEBHOOK_ENV, hook.url)
+        assert runtime.is_demo(settings)
+        runtime.prepare(settings, True, messages.append)  # the first start loads the demo
+        started = runtime.start_background_jobs(settings, messages.append, demo=True)
+        assert [job.thread.name for job in started] == ["earshot-alerts"]  # and collects nothing
+        for job in started:
+            job.stop()
+            job.work()  # one more check, as the job makes every check_minutes
+    assert hook.posts == []
+    assert any(m.startswith("Demo spike alert for Lumina Mobile (in the console banner only): ") for m in messages)
+    assert any("alerts go to the console banner only (demo mode sends no webhook or email)" in m for m in messages)
+    db = store.connect(settings.db_path)
+    try:
+        [alert] = store.list_alerts(db)
+        assert alert["brand"] == "Lumina Mobile" and alert["deliveries"] is None
+        assert db.execute("SELECT count(*) FROM alert_deliveries").fetchone()[0] == 0
+    finally:
+        db.close()
+    client = create_app(settings, secret_key="demo-key", demo=True, testing=True).test_client()
+    login(client, "pat", runtime.demo_password(settings))
+    inbox = client.get("/").get_data(as_text=True)
+    assert f"Spike alert for Lumina Mobile: {alert['reason']}" in inbox

@@ -6,7 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_mention, add_users
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    LiveServer,
+    add_mention,
+    add_users,
+    screenshot_folder,
+)
 from conftest import write_config
 from fakeapi import FakeAPI, config_replacements
 
@@ -15,7 +23,7 @@ import store
 from web import create_app
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = screenshot_folder()  # docs/ only under `make screenshots`
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (make chromium)", allow_module_level=True)
@@ -55,11 +63,15 @@ def browser():
 
 @pytest.fixture
 def as_user(browser, world):
-    """as_user('sam') -> a logged-in page in a fresh browser context; dialogs are recorded."""
+    """as_user('sam') -> a logged-in page in a fresh browser context; dialogs are recorded.
+
+    Keyword arguments go to the context, e.g. java_script_enabled=False.
+    """
     contexts = []
 
-    def open_page(username: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=world["url"])
+    def open_page(username: str, **options):
+        size = {"width": 1280, "height": 860}
+        context = browser.new_context(viewport=size, base_url=world["url"], **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
@@ -115,7 +127,7 @@ def test_login_and_inbox_ordered_by_urgency(world, as_user):
     urgencies = row_urgencies(page)
     assert len(urgencies) >= 6 and urgencies == sorted(urgencies, reverse=True)
     assert page.locator(".status-tabs [aria-current]").inner_text().startswith("Active")
-    DOCS.mkdir(exist_ok=True)
+    DOCS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS / "inbox.png"), full_page=False)
 
 
@@ -149,6 +161,7 @@ def test_reply_with_saved_reply_is_posted_and_shown_as_sent(world, as_user):
     page.screenshot(path=str(DOCS / "mention.png"), full_page=False)
     page.keyboard.press("r")
     page.wait_for_url(re.compile(rf"/m/{mention_id}/reply"))
+    page.wait_for_selector("#claim-form[data-claimed]")  # the claim the composer takes as it opens
     page.select_option("#saved-reply", label="Sorry")
     expected = "Hi Dana, sorry about this! Sam from Lumina Mobile will DM you."
     assert page.input_value("#reply-body") == expected
@@ -273,6 +286,51 @@ def test_post_without_csrf_token_is_refused(world, as_user):
         headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}, body: 'status=resolved'}}).then(r => r.status)""")
     assert status == 400
     assert store.get_mention(world["db"], mention_id)["status"] == "new"
+
+
+def test_logout_ends_the_session_for_a_copied_cookie(world, as_user, browser):
+    page = as_user("sam")
+    copied = page.context.cookies()
+    page.click("text=Log out")
+    page.wait_for_url(re.compile(r"/login$"))
+    assert "Logged out." in page.inner_text(".flashes")
+    thief = browser.new_context(base_url=world["url"])
+    try:
+        thief.add_cookies(copied)
+        stolen = thief.new_page()
+        stolen.goto("/")
+        assert re.search(r"/login\?next=", stolen.url)
+    finally:
+        thief.close()
+
+
+def test_opening_the_composer_claims_it_with_a_post(world, as_user):
+    mention_id = tweet_mention(world, "@LuminaHelp claim me as you open", 44, author="claimer")
+    page = as_user("sam")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.goto(f"/m/{mention_id}/reply")
+    page.wait_for_selector("#claim-form[data-claimed]")
+    assert "You are replying" in page.inner_text("#claim-status")
+    assert page.locator("#claim-button").count() == 0
+    assert posts == [f"{world['url']}/m/{mention_id}/claim"]
+    assert store.active_claim(world["db"], mention_id)["username"] == "sam"
+    other = as_user("alex")
+    other.goto(f"/m/{mention_id}/reply")
+    assert "Sam is replying" in other.inner_text("#claim-warning")
+    assert other.locator("#claim-form").count() == 0
+
+
+def test_without_script_the_composer_claims_with_its_button(world, as_user):
+    mention_id = tweet_mention(world, "@LuminaHelp claim me without script", 43, author="noscript")
+    page = as_user("alex", java_script_enabled=False)
+    page.goto(f"/m/{mention_id}/reply")
+    assert store.active_claim(world["db"], mention_id) is None
+    assert "Nobody is replying yet" in page.inner_text("#claim-status")
+    page.click("#claim-button")
+    page.wait_for_url(re.compile(rf"/m/{mention_id}/reply$"))
+    assert "You are replying" in page.inner_text("#claim-status")
+    assert store.active_claim(world["db"], mention_id)["username"] == "alex"
 
 
 def test_js_counter_matches_python(world, as_user):

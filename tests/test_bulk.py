@@ -135,3 +135,152 @@ def test_export_corrections_for_training(runner, tmp_path, db):
     assert runner(["export", "--corrections", "-o", str(out)]).exit_code == 0
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert lines == [{"text": "Mention number 0 about my parcel", "label": "negative"}]
+
+
+# --- Nothing lost on bad input (issue 11) -------------------------------------------
+
+
+def search_texts(db, query: str) -> list[str]:
+    """Texts of the mentions a console search for `query` finds."""
+    rows, _, _ = store.search_inbox(db, {"q": query, "status": "all"})
+    return [r["text"] for r in rows]
+
+
+def assert_search_index_sound(db) -> None:
+    """SQLite's own integrity checks pass for the database and its search index."""
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('integrity-check')")
+
+
+def test_same_id_twice_in_one_batch_keeps_the_later_line(runner, tmp_path, db):
+    path = tmp_path / "twice.jsonl"
+    path.write_text('{"id":"q1","brand":"Parcelo","text":"alpha parcel"}\n'
+                    '{"id":"q1","brand":"Parcelo","text":"bravo parcel"}\n', encoding="utf-8")  # fmt: skip
+    result = runner(["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 new, 0 updated, 1 repeated an earlier line's id" in result.output
+    assert f"{path}:2: id 'q1' repeats line 1; this later line wins" in result.output
+    assert [r["text"] for r in db.query("SELECT text FROM mentions")] == ["bravo parcel"]
+    assert search_texts(db, "bravo") == ["bravo parcel"] and search_texts(db, "alpha") == []
+    assert_search_index_sound(db)
+
+
+def test_repeated_ids_across_batches_are_counted_once_and_reported(runner, tmp_path, db):
+    records = [{"id": f"r{i % 2}", "brand": "Parcelo", "text": f"version {i} of a parcel story"} for i in range(4)]
+    path = tmp_path / "repeats.jsonl"
+    write_jsonl(path, records)
+    result = runner(["import", str(path), "--batch-size", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 mentions" in result.output
+    assert "2 new, 0 updated, 2 repeated an earlier line's id (the later line wins), 0 skipped" in result.output
+    assert sorted(r["text"] for r in db.query("SELECT text FROM mentions")) == [
+        "version 2 of a parcel story", "version 3 of a parcel story"]  # fmt: skip
+    assert_search_index_sound(db)
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        ('{"id":"b","brand":"Parcelo","text":"t","created_at":NaN}', "'created_at' is outside 1990-2099"),
+        ('{"id":"b","brand":"Parcelo","text":"t","created_at":1e20}', "'created_at' is outside 1990-2099"),
+        ('{"id":"b","brand":"Parcelo","text":"t","created_at":-1e15}', "'created_at' is outside 1990-2099"),
+        ('{"id":"b","brand":"Parcelo","text":"t","created_at":"9999-12-31T00:00:00Z"}', "'created_at' is outside"),
+        ('{"id":"b","brand":"Parcelo","text":"t","like_count":1e400}', "'like_count' must be a whole number"),
+        ('{"id":"b","brand":"Parcelo","text":"t","like_count":' + str(10**30) + "}", "'like_count' is too large"),
+        ('{"id":"b","brand":"Parcelo","text":"lone \\ud800 surrogate"}', "'text' holds a lone surrogate"),
+        ('{"id":"b","brand":"Parcelo","text":"t","extra":"\\udfff"}', "'extra' holds a lone surrogate"),
+    ],
+)
+def test_a_bad_value_skips_its_line_and_keeps_the_batch(runner, tmp_path, db, bad_line, reason):
+    good = [json.dumps(r) for r in generated(4)]
+    path = tmp_path / "values.jsonl"
+    path.write_text("\n".join([good[0], good[1], bad_line, good[2], good[3]]) + "\n", encoding="utf-8")
+    result = runner(["import", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:3: {reason}" in result.output
+    assert "Traceback" not in result.output
+    assert "4 new, 0 updated, 1 skipped" in result.output
+    assert store.count_mentions(db) == 4
+
+
+def test_invalid_utf8_in_jsonl_costs_only_its_own_line(runner, tmp_path, db):
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in generated(300)]
+    lines[149] = lines[149].replace(b"Mention", b"Men\xff\xfetion")
+    path = tmp_path / "bytes.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = runner(["import", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:150: not valid UTF-8" in result.output
+    assert "299 new, 0 updated, 1 skipped" in result.output
+    assert store.count_mentions(db) == 299
+    assert db.execute("SELECT count(*) FROM mentions WHERE external_id = '149'").fetchone()[0] == 0
+
+
+def test_invalid_utf8_and_huge_cells_in_csv_cost_only_their_records(runner, tmp_path, db):
+    rows = [b"id,platform,brand,text", b'c1,x,Parcelo,"a quoted cell\nover two lines"', b"c2,x,Parcelo,bad \xc3( byte",
+            b"c3,x,Parcelo," + b"y" * 140_000, b"c4,x,Parcelo,fine again"]  # fmt: skip
+    path = tmp_path / "bytes.csv"
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    result = runner(["import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert f"{path}:4: not valid UTF-8" in result.output
+    assert f"{path}:5: 'text' is longer than 40000 characters" in result.output
+    assert "2 new, 0 updated, 2 skipped" in result.output
+    stored = {r["external_id"]: r["text"] for r in db.query("SELECT external_id, text FROM mentions")}
+    assert stored == {"c1": "a quoted cell\nover two lines", "c4": "fine again"}
+
+
+def test_text_with_a_nul_is_searchable_past_it_and_never_sent_raw(runner, tmp_path, db, client):
+    path = tmp_path / "nul.jsonl"
+    write_jsonl(path, [{"id": "n1", "platform": "x", "brand": "Parcelo", "text": "before\u0000afterword parcel"}])
+    assert runner(["import", str(path)]).exit_code == 0
+    assert search_texts(db, "afterword") == ["before\ufffdafterword parcel"]
+    from browser_helpers import add_users, login
+
+    add_users(db)
+    login(client, "sam")
+    mention_id = db.execute("SELECT id FROM mentions").fetchone()[0]
+    page = client.get(f"/m/{mention_id}").get_data()
+    assert b"afterword" in page and b"\x00" not in page
+
+
+def test_nul_already_stored_is_rewritten_by_its_migration(settings):
+    import sqlite3
+
+    conn = sqlite3.connect(settings.db_path)
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    conn.commit()
+    conn.close()
+    db = store.Database(sqlite3.connect(settings.db_path, isolation_level=None))
+    for name, step in store.MIGRATIONS:
+        if name.startswith("0015"):
+            break
+        with db.atomic():
+            step(db)
+            db.execute("INSERT INTO _migrations VALUES (?, 't')", [name])
+    with db.atomic():
+        db.execute("INSERT INTO mentions (platform, external_id, brand, text, created_at, collected_at, updated_at) "
+                   "VALUES ('x', '1', 'Parcelo', ?, 't', 't', 't')", ["old\x00tailword text"])  # fmt: skip
+        db.execute("INSERT INTO mentions_fts (rowid, text) SELECT id, text FROM mentions")
+    store.apply_migrations(db)
+    assert db.execute("SELECT text FROM mentions").fetchone()[0] == "old\ufffdtailword text"
+    assert search_texts(db, "tailword") == ["old\ufffdtailword text"]
+    assert_search_index_sound(db)
+
+
+def test_csv_export_defuses_formulas_and_reimports_the_same_text(runner, tmp_path, db):
+    texts = ['=HYPERLINK("http://evil.example","win")', "+1 for the driver", "@ParceloHQ -where", "'=already quoted",
+             "plain words"]  # fmt: skip
+    path = tmp_path / "formulas.jsonl"
+    write_jsonl(path, [{"id": f"f{i}", "platform": "x", "brand": "Parcelo", "text": t} for i, t in enumerate(texts)])
+    assert runner(["import", str(path)]).exit_code == 0
+    out = tmp_path / "out.csv"
+    assert runner(["export", "--format", "csv", "-o", str(out)]).exit_code == 0
+    with open(out, encoding="utf-8", newline="") as fh:
+        cells = [r["text"] for r in csv.DictReader(fh)]
+    assert cells == ["'=HYPERLINK(\"http://evil.example\",\"win\")", "'+1 for the driver", "'@ParceloHQ -where",
+                     "''=already quoted", "plain words"]  # fmt: skip
+    db.execute("DELETE FROM mentions")
+    result = runner(["import", str(out)])
+    assert "5 new" in result.output, result.output
+    assert sorted(r["text"] for r in db.query("SELECT text FROM mentions")) == sorted(texts)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+
 import click
 import pytest
+from click.testing import CliRunner
 
 import runtime
 import store
 from app import cli
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_config
 
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()):
@@ -106,3 +111,63 @@ def test_debug_server_only_on_loopback(runner):
     result = runner(["serve", "--debug", "--host", "0.0.0.0", "--port", "1"])
     assert result.exit_code == 2
     assert "use it only on 127.0.0.1" in result.output
+
+
+def one_line_error(result) -> str:
+    """The single line a refused command printed, after checking it exited 2 without a traceback."""
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), "no traceback"
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("command", "replace", "env", "message"),
+    [
+        (["collect", "--no-classify"], {'api_base = ""': 'api_base = "not a url"'}, {},
+         "'sources.x.api_base' expected an http(s) URL"),
+        (["init-db"], {"page_size = 50": "page_size = 0"}, {}, "'console.page_size' expected a number from 1 to 500"),
+        (["init-db"], {'name = "Voltel"': 'name = ""'}, {}, "'brands[2].name' must not be empty"),
+        (["collect", "--source", "x"], {}, {"X_BEARER_TOKEN": " "}, "X_BEARER_TOKEN (named by 'sources.x.bearer_token_env')"),
+    ],
+)  # fmt: skip
+def test_config_mistakes_stop_every_command_in_one_line(tmp_path, monkeypatch, command, replace, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config = write_config(tmp_path, replace=replace)
+    line = one_line_error(CliRunner().invoke(cli, ["--config", str(config), *command]))
+    assert message in line and str(config) in line
+
+
+def test_a_config_without_brands_stops_import(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "e.db"}"\n')
+    data = tmp_path / "m.jsonl"
+    data.write_text('{"id": "1", "text": "hello", "brand": "Parcelo"}\n')
+    line = one_line_error(CliRunner().invoke(cli, ["--config", str(config), "import", str(data)]))
+    assert "'brands' is empty" in line
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_a_port_outside_1_to_65535_is_refused(runner, command, port):
+    assert one_line_error(runner([command, "--port", port])) == f"Error: --port must be from 1 to 65535, got {port}"
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(settings_path, debug):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "app.py", "--config", str(settings_path), "serve", "--port", str(port), *debug],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == (
+        f"Error: cannot listen on --host 127.0.0.1 --port {port}: Address already in use "
+        "(is something else using it? pick another --port)"
+    )
+    assert f":{port}/" not in proc.stdout, "nothing claims to serve on a port it does not have"

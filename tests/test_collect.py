@@ -180,3 +180,63 @@ def test_end_to_end_collect_subprocess(tmp_path):
         assert count(db_path, "SELECT count(*) FROM collector_runs WHERE status = 'ok'") == 4
         for secret in api.env().values():
             assert secret not in first.stdout + first.stderr + second.stdout + second.stderr
+
+
+# --- run history ----------------------------------------------------------------------------
+
+
+def test_a_collector_killed_mid_run_leaves_true_counts_and_ends_interrupted(tmp_path, api):
+    for i in range(250):
+        api.add_tweet(f"Lumina Mobile outage report {i}", author=f"user{i}")
+    config = write_config(tmp_path, replace=config_replacements(api))
+    settings = settings_mod.load(config)
+    stall = api.stall("GET", "/2/tweets/search/recent", after=2)  # the third page never comes back
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, str(ROOT / "app.py"), "--config", str(config), "collect", "--source", "x", "--no-classify"]
+    proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert stall.reached.wait(90), "the collector never asked for the third page"
+        proc.kill()  # SIGKILL: no finally, no exit handler runs
+        proc.wait(30)
+    finally:
+        stall.release.set()
+        if proc.poll() is None:
+            proc.kill()
+    stored = count(settings.db_path)
+    db = store.connect(settings.db_path)
+    try:
+        run_row = store.collector_runs(db, "x", limit=1)[0]
+        assert stored == 200 and (run_row["new"], run_row["pages"]) == (200, 2), "the row counts every stored page"
+        assert run_row["status"] == "running" and run_row["pid"] == proc.pid
+        alive = store.start_collector_run(db, "reddit")  # this test's own process is still running it
+    finally:
+        db.close()
+    html = _sources_page(settings)
+    assert "200 new, 0 updated, 2 pages" in html and "interrupted before it finished" in html
+    db = store.connect(settings.db_path)
+    try:
+        assert store.collector_runs(db, "x", limit=1)[0]["status"] == "error"
+        assert store.collector_runs(db, "reddit", limit=1)[0]["id"] == alive
+        assert store.collector_runs(db, "reddit", limit=1)[0]["status"] == "running", "a live run is left alone"
+    finally:
+        db.close()
+    again = invoke(config, "collect", "--source", "x", "--no-classify")
+    assert again.exit_code == 0, again.output
+    assert count(settings.db_path) == 250 + 7, "the rest of the 250, and the seed's 7 X mentions"
+    assert count(settings.db_path, "SELECT count(*) FROM collector_runs WHERE source = 'x' AND status = 'running'") == 0
+
+
+def _sources_page(settings) -> str:
+    """The console's Sources page for these settings, as an agent sees it."""
+    from browser_helpers import add_users, login
+
+    from web import create_app
+
+    db = store.connect(settings.db_path)
+    try:
+        add_users(db)
+    finally:
+        db.close()
+    client = create_app(settings, secret_key="test-secret-key", demo=True, testing=True).test_client()
+    assert login(client, "sam").status_code == 302
+    return client.get("/sources").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""The dashboard blueprint: who may see it, filters, CSV exports, escaping, the alert banner, the vendored chart library."""
+"""The dashboard blueprint: who may see it, filters, CSV and HTML report downloads, escaping, the alert banner, the vendored chart library."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import csv
 import hashlib
 import io
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from browser_helpers import add_users, login
 from test_reputation import seed_hand_fixture
 
+import clock
 import demo
 import store
 from classifier.urgency import detect_intents
@@ -24,10 +25,16 @@ NEGATIVE_CATEGORIES = {"outage", "billing", "account", "cancel", "legal", "priva
 
 def load_scored_demo(db, settings, now: datetime | None = None) -> dict:
     """The demo data, scored from the demo's own categories (no model needed) with real intents."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     summary = demo.load_demo(db, settings, now=now)
+    score_demo(db)
+    return summary
+
+
+def score_demo(db) -> None:
+    """Score the loaded demo mentions from the demo's own categories, as a stand-in for the model."""
     rows = []
-    for item in demo.build(now):
+    for item in demo.build(clock.now()):  # categories and ids do not depend on `now`
         mention_id = store.mention_id(db, item.record["platform"], item.record["id"])
         if mention_id is None:
             continue
@@ -36,7 +43,6 @@ def load_scored_demo(db, settings, now: datetime | None = None) -> dict:
                      "sentiment_low_confidence": False, "urgency": 50.0, "urgency_parts": {},
                      "intents": detect_intents(item.record["text"])})  # fmt: skip
     store.save_scores(db, rows)
-    return summary
 
 
 @pytest.fixture
@@ -110,6 +116,58 @@ def test_metrics_csv_per_section_and_all(client, staff):
     everything = _csv_rows(client.get("/dashboard/metrics.csv", query_string=RANGE))
     assert {r["section"] for r in everything} == {"volume", "share_of_voice", "themes", "terms", "responses"}
     assert client.get("/dashboard/metrics/nope.csv").status_code == 404
+
+
+def _alert(db, brand: str, window_end: str, reason: str) -> int:
+    """Store a banner-only alert whose window ends at `window_end`."""
+    start = window_end.replace("T10:", "T09:")
+    return store.add_alert(db, {"brand": brand, "kinds": "volume", "window_start": start, "window_end": window_end,
+                                "mentions": 40, "baseline": 4.0, "reason": reason}, [])  # fmt: skip
+
+
+def test_html_report_downloads_the_range_and_brand_on_screen(client, staff):
+    seed_hand_fixture(staff, evil='<script>alert("x")</script> outage')
+    _alert(staff, "Lumina Mobile", "2026-11-10T10:00:00Z", "Volume up 10x <b>in range</b>")
+    _alert(staff, "Parcelo", "2026-11-11T10:00:00Z", "Parcelo in range")
+    _alert(staff, "Lumina Mobile", "2026-11-20T10:00:00Z", "Lumina after the range")
+    login(client, "pat")  # a viewer may download it too
+    page = client.get("/dashboard/", query_string={**RANGE, "brand": "Lumina Mobile"}).get_data(as_text=True)
+    link = re.search(r'<a id="report-download" href="([^"]+)" download', page).group(1).replace("&amp;", "&")
+    assert link.startswith("/dashboard/report.html?") and "from=2026-11-10" in link and "brand=Lumina+Mobile" in link
+    response = client.get(link)
+    assert response.status_code == 200 and response.content_type == "text/html; charset=utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="earshot-report-lumina-mobile-2026-11-10-to-2026-11-11.html"'
+    html = response.get_data(as_text=True)
+    assert "Lumina Mobile, 2026-11-10 00:00 to 2026-11-12 00:00 UTC" in html
+    assert "<b>4</b>mentions" in html  # fixture mentions 1 to 4: the ones just before and after the range are out
+    assert "Volume up 10x &lt;b&gt;in range&lt;/b&gt;" in html
+    assert "Parcelo in range" not in html and "after the range" not in html  # another brand; another time
+    assert "<script" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; outage" in html
+    assert html.count("<svg") == 3 and "src=" not in html and "<link" not in html  # standalone, works offline
+
+
+@pytest.mark.parametrize(
+    ("query", "total", "filename"),
+    [
+        ({}, 8, "earshot-report-2026-11-10-to-2026-11-11.html"),
+        ({"brand": "parcelo", "platform": "reddit"}, 1, "earshot-report-parcelo-reddit-2026-11-10-to-2026-11-11.html"),
+    ],
+)  # fmt: skip
+def test_html_report_honours_every_filter(client, staff, query, total, filename):
+    seed_hand_fixture(staff)
+    login(client, "pat")
+    response = client.get("/dashboard/report.html", query_string={**RANGE, **query})
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
+    assert f"<b>{total}</b>mentions" in response.get_data(as_text=True)
+
+
+def test_html_report_refuses_bad_filters_and_strangers(client, staff):
+    assert client.get("/dashboard/report.html").status_code == 302  # to the login page
+    login(client, "pat")
+    bad = client.get("/dashboard/report.html", query_string={"from": "2026-11-12", "to": "2026-11-01"})
+    assert bad.status_code == 400 and "is after" in bad.get_data(as_text=True)
+    assert client.get("/dashboard/report.html", query_string={"brand": "Nope"}).status_code == 400
 
 
 def test_mention_text_is_escaped_everywhere(client, staff, settings):

@@ -8,13 +8,16 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import TEST_NOW
 
+import clock
 import demo
 import formats
 import settings as settings_mod
 import store
 
-NOW = datetime(2025, 3, 14, 15, 30, 0, tzinfo=UTC)
+# The tests' instant, so tests/test_clock.py runs these at several hours of the day.
+NOW = datetime.fromisoformat(TEST_NOW).astimezone(UTC)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,36 @@ def test_outage_spike(records):
     day, peak = per_day.most_common(1)[0]
     assert peak >= 2.5 * statistics.median(per_day.values())
     assert day == (NOW - timedelta(days=demo.SPIKE_DAYS_AGO)).date().isoformat()
+
+
+def _busiest_hours(records: list[dict], now: datetime) -> tuple[dict, dict]:
+    """Per brand, the most mentions in any 60 minutes of the outage morning, and the most at any other time."""
+    outage_day = (now - timedelta(days=demo.SPIKE_DAYS_AGO)).date()
+    times: dict[str, list[datetime]] = {}
+    for r in records:
+        times.setdefault(r["brand"], []).append(_time(r["created_at"]))
+    outage, elsewhere = Counter(), Counter()
+    for brand, moments in times.items():
+        for start in moments:
+            count = sum(start <= t < start + timedelta(hours=1) for t in moments)
+            morning = start.date() == outage_day and 5 <= start.hour < 11
+            table = outage if morning else elsewhere
+            table[brand] = max(table[brand], count)
+    return outage, elsewhere
+
+
+def test_no_hour_of_the_day_fakes_a_spike(shipped_settings):
+    """At any hour (here across a month end) only the planted outage comes near the alert threshold.
+
+    The day's hours still to come once sat squeezed into the half hour before now: loaded
+    just after midnight, every brand seemed to spike.
+    """
+    threshold = shipped_settings.alerts.min_mentions
+    for hours in range(24):
+        now = datetime(2026, 11, 30, 12, 55, tzinfo=UTC) + timedelta(hours=hours)
+        outage, elsewhere = _busiest_hours(demo.demo_records(now), now)
+        assert outage["Lumina Mobile"] >= threshold + 5, (now, outage)
+        assert max(elsewhere.values()) < threshold / 2, (now, elsewhere)
 
 
 def test_ids_and_urls(records):
@@ -173,7 +206,7 @@ def test_loading_twice_keeps_counts(demo_db, shipped_settings):
 
 def test_load_with_default_now(demo_db, shipped_settings):
     summary = demo.load_demo(demo_db, shipped_settings)
-    now = datetime.now(UTC)
+    now = clock.now()
     assert summary["mentions"] >= 300
     for sql in ("SELECT max(created_at) FROM mentions", "SELECT max(sent_at) FROM replies",
                 "SELECT max(at) FROM audit_log", "SELECT max(created_at) FROM tags"):  # fmt: skip

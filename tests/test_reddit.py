@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from pathlib import Path
 
 import pytest
 import responses
 from fakeapi import REDDIT_USER, FakeAPI, fake_api  # noqa: F401 - fake_api is a fixture
 
+import clock
 import store
 from collectors import CredentialsError, PlatformError, RateLimited, reddit, replier_for
 from collectors.run import collect_source
@@ -167,7 +167,7 @@ def test_reply_ratelimit_carries_its_retry_time(settings, reddit_env):
     replier = replier_for(settings, "reddit")
     with pytest.raises(RateLimited) as caught:
         replier.reply({"platform": "reddit", "external_id": "t1_k77q", "url": ""}, "On it")
-    wait = caught.value.retry_at.timestamp() - time.time()
+    wait = caught.value.retry_at.timestamp() - clock.now().timestamp()
     assert 530 < wait <= 540
 
 
@@ -256,6 +256,23 @@ def test_429_stops_the_source_and_the_next_run_waits(settings, db, api):
     assert reset > store.utcnow()
     calls = len(api.requests)
     assert collect_source(db, s, "reddit").status == "skipped" and len(api.requests) == calls
+
+
+def test_a_failed_karma_lookup_never_loses_the_page_it_was_for(settings, db, api):
+    post = api.add_submission("Lumina Mobile billing again", author="billed_twice")
+    api.fail("GET", "/api/user_data_by_account_ids", 429)
+    result = collect_source(db, on_fake(settings, api), "reddit")
+    assert list(rows(db)) == [post] and rows(db)[post]["author_reach"] == 0, "stored without the karma"
+    assert result.status == "rate_limited" and result.tally.new == 1
+    assert store.collector_runs(db, "reddit", limit=1)[0]["new"] == 1
+
+
+def test_one_failing_query_is_reported_alone_and_the_others_run(settings, db, api):
+    post = api.add_submission("LuminaMobile coverage map is wrong")
+    api.fail("GET", "/r/all/search", 403)  # the first search ("Lumina Mobile") only
+    result = collect_source(db, on_fake(settings, api), "reddit")
+    assert result.status == "error" and list(rows(db)) == [post]
+    assert len(result.errors) == 1 and result.errors[0].startswith("search:Lumina Mobile in r/all: ")
 
 
 def test_wrong_password_is_a_credentials_error(settings, db, api, monkeypatch):

@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+import clock
 import store
 from reputation import exports, filters, metrics, overview, svg, terms
 
@@ -231,10 +232,10 @@ def test_svg_labels_are_escaped():
 
 
 def test_report_command_writes_a_standalone_escaped_file(runner, db, tmp_path):
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     seed_hand_fixture(db, day1=(today - timedelta(days=3)).isoformat(), evil='<script>alert("x")</script> outage')
-    alert = {"brand": "Lumina Mobile", "kinds": "volume", "window_start": store.utc_text(datetime.now(UTC) - timedelta(hours=2)),
-             "window_end": store.utc_text(datetime.now(UTC) - timedelta(hours=1)), "mentions": 40, "baseline": 4.0,
+    alert = {"brand": "Lumina Mobile", "kinds": "volume", "window_start": store.utc_text(clock.now() - timedelta(hours=2)),
+             "window_end": store.utc_text(clock.now() - timedelta(hours=1)), "mentions": 40, "baseline": 4.0,
              "reason": "Volume up 10x <now>"}  # fmt: skip
     store.add_alert(db, alert, [])
     out = tmp_path / "out" / "report.html"

@@ -23,7 +23,7 @@ def test_shipped_config_loads():
 
 def test_database_path_is_relative_to_config(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text('[storage]\npath = "data/e.db"\n')
+    path.write_text('[storage]\npath = "data/e.db"\n[[brands]]\nname = "A"\n')
     assert settings_mod.load(path).db_path == tmp_path / "data" / "e.db"
 
 
@@ -38,6 +38,21 @@ def test_database_path_is_relative_to_config(tmp_path):
          "'brands[1].x.handles' expected a list, got string"),
         ({}, "\n[colour]\nmode = 1\n", "unknown key 'colour'"),
         ({"negativity = 30.0": "negativity = -3.0"}, "", "'urgency.negativity' expected a number >= 0"),
+        ({"page_size = 50": "page_size = 0"}, "", "'console.page_size' expected a number from 1 to 500, got 0"),
+        ({"page_size = 50": "page_size = 100000"}, "", "'console.page_size' expected a number from 1 to 500, got 100000"),
+        ({"refresh_seconds = 20": "refresh_seconds = 0"}, "", "'console.refresh_seconds' expected a number from 1 to 3600"),
+        ({"page_size = 100\n# Leave empty for the real API": "page_size = 5\n# Leave empty for the real API"}, "",
+         "'sources.x.page_size' expected a number from 10 to 100, got 5"),
+        ({"page_size = 100\n# Leave empty for the real Reddit": "page_size = 101\n# Leave empty for the real Reddit"}, "",
+         "'sources.reddit.page_size' expected a number from 1 to 100, got 101"),
+        ({"poll_minutes = 15": "poll_minutes = 0"}, "", "'sources.x.poll_minutes' expected a number >= 1, got 0"),
+        ({"max_length = 128": "max_length = 4096"}, "", "'classifier.max_length' expected a number from 8 to 512"),
+        ({"smtp_port = 587": "smtp_port = 70000"}, "", "'alerts.smtp_port' expected a number from 1 to 65535"),
+        ({'name = "Parcelo"': 'name = ""'}, "", "'brands[1].name' must not be empty"),
+        ({'name = "Parcelo"': 'name = "   "'}, "", "'brands[1].name' must not be empty"),
+        ({'api_base = ""': 'api_base = "not a url"'}, "", "'sources.x.api_base' expected an http(s) URL"),
+        ({'oauth_url = ""': 'oauth_url = "ftp://gateway.example.com"'}, "", "'sources.reddit.oauth_url' expected an http(s) URL"),
+        ({'reddit_url = ""': 'reddit_url = "http://host:99999"'}, "", "'sources.reddit.reddit_url' expected an http(s) URL"),
     ],
 )  # fmt: skip
 def test_bad_config_names_the_key(tmp_path, replace, extra, message):
@@ -80,3 +95,30 @@ def test_invalid_toml_is_a_config_error(tmp_path):
     path.write_text("[storage\npath = 1")
     with pytest.raises(settings_mod.ConfigError, match="not valid TOML"):
         settings_mod.load(path)
+
+
+def test_a_config_without_brands_is_refused(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[storage]\npath = "e.db"\n')
+    with pytest.raises(settings_mod.ConfigError, match=re.escape("'brands' is empty: add a [[brands]]")):
+        settings_mod.load(path)
+
+
+def test_api_urls_that_are_urls_are_accepted(tmp_path):
+    path = write_config(tmp_path, replace={'api_base = ""': 'api_base = "http://127.0.0.1:8765/x"'})
+    assert settings_mod.load(path).sources.x.api_base == "http://127.0.0.1:8765/x"
+
+
+def test_a_whitespace_secret_is_an_error_naming_the_variable_and_the_key(settings_path, monkeypatch):
+    monkeypatch.setenv("X_BEARER_TOKEN", " ")
+    with pytest.raises(settings_mod.ConfigError) as info:
+        settings_mod.load(settings_path)
+    assert "X_BEARER_TOKEN (named by 'sources.x.bearer_token_env') holds only whitespace" in str(info.value)
+    monkeypatch.setenv("X_BEARER_TOKEN", "")  # empty is plain "not set", as before
+    assert settings_mod.load(settings_path).configured_sources() == []
+
+
+def test_a_whitespace_secret_never_counts_as_set(settings, monkeypatch):
+    monkeypatch.setenv("REDDIT_CLIENT_ID", "id")
+    monkeypatch.setenv("REDDIT_CLIENT_SECRET", "\t ")
+    assert settings.env("REDDIT_CLIENT_SECRET") is None and settings.configured_sources() == []

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from browser_helpers import PASSWORD, add_mention, add_users, ago, csrf_from, login
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
 
+import clock
 import collectors
 import store
-from web import create_app, textcount
+import users
+from web import auth, create_app, textcount
 from web.auth import safe_next
 
 
@@ -58,9 +63,27 @@ def test_login_sets_a_hardened_session_cookie(client, staff):
 
 def test_session_cookie_is_secure_over_https(client, staff):
     page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
-    response = client.post("/login", base_url="https://localhost",
+    response = client.post("/login", base_url="https://localhost", headers={"Referer": "https://localhost/login"},
                            data={"username": "sam", "password": PASSWORD, "csrf_token": csrf_from(page)})  # fmt: skip
-    assert "Secure" in response.headers["Set-Cookie"]
+    assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("referer", [None, "https://evil.example/login", "http://localhost/login"])
+def test_over_https_a_post_must_come_from_earshots_own_pages(client, staff, referer):
+    page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
+    response = client.post("/login", base_url="https://localhost", headers={"Referer": referer} if referer else {},
+                           data={"username": "sam", "password": PASSWORD, "csrf_token": csrf_from(page)})  # fmt: skip
+    assert response.status_code == 400 and "referrer" in response.get_data(as_text=True)
+
+
+def test_behind_a_trusted_proxy_the_forwarded_host_and_scheme_count(settings, db, staff):
+    app = create_app(settings, secret_key="k", testing=True, trusted_proxies=1)
+    client = app.test_client()
+    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "earshot.example", "X-Forwarded-For": "198.51.100.7"}
+    page = client.get("/login", headers=proxy).get_data(as_text=True)
+    response = client.post("/login", headers={**proxy, "Referer": "https://earshot.example/login"},
+                           data={"username": "sam", "password": PASSWORD, "csrf_token": csrf_from(page)})  # fmt: skip
+    assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
 
 
 def test_wrong_password_is_refused_and_throttled(client, settings, staff):
@@ -91,13 +114,61 @@ def test_logout(agent):
 
 
 def test_a_password_reset_ends_existing_sessions(agent, client, db, app):
-    import users
-
     assert agent.get("/").status_code == 200
     users.reset_password(db, "sam", "a-brand-new-password-9")
     response = agent.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert login(app.test_client(), "sam", "a-brand-new-password-9").status_code == 302
+
+
+def session_cookie(client) -> str:
+    """The value of a client's session cookie."""
+    return client.get_cookie("earshot_session").value
+
+
+def with_cookie(app, value: str):
+    """A new client (another browser) that presents a copied session cookie."""
+    other = app.test_client()
+    other.set_cookie("earshot_session", value)
+    return other
+
+
+def test_logout_ends_the_session_even_where_its_cookie_was_copied(agent, app):
+    copied = session_cookie(agent)
+    assert with_cookie(app, copied).get("/").status_code == 200
+    assert agent.post("/logout", data={"csrf_token": token(agent)}).status_code == 302
+    for url in ("/", "/inbox/new?since=0"):
+        response = with_cookie(app, copied).get(url, headers={"Accept": "application/json"})
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_logging_out_ends_only_that_session(app, staff):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, "sam")
+    login(phone, "sam")
+    laptop.post("/logout", data={"csrf_token": token(laptop)})
+    assert laptop.get("/").status_code == 302
+    assert phone.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("ending", ["account disabled", "login too old"])
+def test_a_live_session_ends_when(agent, db, ending):
+    assert agent.get("/").status_code == 200
+    if ending == "account disabled":
+        store.update_user(db, "sam", disabled=1)
+    else:
+        clock.start_at(clock.now() + timedelta(days=auth.LOGIN_DAYS, minutes=1))
+    response = agent.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_server_keeps_only_a_digest_of_the_session_token(agent, app, db):
+    cookie = app.session_interface.get_signing_serializer(app).loads(session_cookie(agent))
+    assert "stamp" not in cookie and cookie["_user_id"] not in ("sam", "2")
+    stored = [row["id"] for row in db.query("SELECT id FROM login_sessions")]
+    assert len(stored) == 1 and cookie["_user_id"] not in stored
+    users.reset_password(db, "sam", "a-brand-new-password-9")
+    assert list(db.query("SELECT id FROM login_sessions")) == []
 
 
 def test_next_redirect_stays_on_site():
@@ -116,6 +187,46 @@ def test_post_without_csrf_token_is_refused(agent, db, settings):
     assert store.get_mention(db, mention_id)["status"] == "new"
     response = agent.post(f"/m/{mention_id}/status", data={"status": "resolved", "csrf_token": "forged"})
     assert response.status_code == 400
+
+
+def test_csrf_and_sessions_are_flask_wtf_and_flask_login(app):
+    assert isinstance(app.extensions["csrf"], CSRFProtect)
+    assert isinstance(app.login_manager, LoginManager)
+    assert importlib.util.find_spec("web.csrf") is None  # the hand-written check is gone
+
+
+def test_fetch_sends_the_token_in_the_x_csrftoken_header(agent, db, settings):
+    mention_id = add_mention(db, settings, "help")
+    response = agent.post(f"/m/{mention_id}/assign", data={"assignee": "me"},
+                          headers={"X-CSRFToken": token(agent), "Accept": "application/json"})  # fmt: skip
+    assert response.status_code == 200 and response.json["assignee"] == "sam"
+    assert store.get_mention(db, mention_id)["assignee"] == "sam"
+
+
+def post_urls(app) -> list[str]:
+    """A URL for every route of the console that takes a POST."""
+    adapter = app.url_map.bind("localhost")
+    rules = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    return [adapter.build(rule.endpoint, dict.fromkeys(rule.arguments, 1), method="POST") for rule in rules]
+
+
+def test_every_post_route_refuses_a_missing_or_foreign_token(app, db, settings, staff):
+    mention_id = add_mention(db, settings, "help")
+    admin, other = app.test_client(), app.test_client()
+    login(admin, "admin")
+    login(other, "sam")
+    foreign = token(other)
+    urls = post_urls(app)
+    expected = {"/login", "/logout", f"/m/{mention_id}/claim", f"/m/{mention_id}/status", "/inbox/bulk"}
+    assert expected <= set(urls)
+    for url in urls:
+        for data, headers in (({}, {}), ({"csrf_token": foreign}, {}), ({}, {"X-CSRFToken": foreign}),
+                              ({"csrf_token": "forged"}, {})):  # fmt: skip
+            response = admin.post(url, data={"status": "resolved", **data}, headers=headers)
+            assert response.status_code == 400, (url, data, headers)
+            assert "did not come from Earshot" in response.get_data(as_text=True)
+    assert admin.get("/").status_code == 200  # nothing ran, not even the logout
+    assert store.get_mention(db, mention_id)["status"] == "new" and store.active_claim(db, mention_id) is None
 
 
 def test_csrf_header_is_accepted_for_fetch(agent, db, settings):
@@ -184,12 +295,13 @@ def test_viewer_reads_but_cannot_change_anything(client, db, settings, staff):
     assert client.get(f"/m/{mention_id}/reply").status_code == 403
     csrf = token(client)
     for url, data in ((f"/m/{mention_id}/status", {"status": "resolved"}),
+                      (f"/m/{mention_id}/claim", {}),
                       (f"/m/{mention_id}/reply", {"body": "hi", "key": "k1"}),
                       (f"/m/{mention_id}/notes", {"body": "x"}),
                       ("/inbox/bulk", {"ids": str(mention_id), "action": "resolve"})):  # fmt: skip
         assert client.post(url, data={**data, "csrf_token": csrf}).status_code == 403
     assert store.get_mention(db, mention_id)["status"] == "new"
-    assert store.mention_replies(db, mention_id) == []
+    assert store.mention_replies(db, mention_id) == [] and store.active_claim(db, mention_id) is None
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
 
 
@@ -382,7 +494,8 @@ def test_second_public_reply_needs_override(agent, db, settings):
 def test_claims_show_who_is_replying_and_block_others(client, db, settings, staff):
     mention_id = add_mention(db, settings, "@LuminaHelp help")
     login(client, "sam")
-    client.get(f"/m/{mention_id}/reply")
+    claim_token = composer_form(client, mention_id)["csrf_token"]
+    client.post(f"/m/{mention_id}/claim", data={"csrf_token": claim_token})
     client.post("/logout", data={"csrf_token": token(client)})
     login(client, "alex")
     assert "Sam is replying" in client.get("/").get_data(as_text=True)
@@ -392,6 +505,40 @@ def test_claims_show_who_is_replying_and_block_others(client, db, settings, staf
     assert response.status_code == 422 and store.mention_replies(db, mention_id) == []
     client.post(f"/m/{mention_id}/reply", data={**form, "body": "Hi", "override": "1"})
     assert len(store.mention_replies(db, mention_id)) == 1
+
+
+def test_opening_the_composer_changes_nothing(agent, db, settings):
+    mention_id = add_mention(db, settings, "@LuminaHelp help")
+    version = db.execute("PRAGMA data_version").fetchone()[0]
+    for url in (f"/m/{mention_id}/reply", f"/m/{mention_id}", "/", f"/m/{mention_id}/reply?retry=1"):
+        assert agent.get(url).status_code == 200
+    assert db.execute("PRAGMA data_version").fetchone()[0] == version  # no other connection wrote
+    assert store.active_claim(db, mention_id) is None
+
+
+def test_without_script_the_composer_offers_the_claim_as_a_form(agent, db, settings):
+    mention_id = add_mention(db, settings, "@LuminaHelp help")
+    html = agent.get(f"/m/{mention_id}/reply").get_data(as_text=True)
+    assert f'action="/m/{mention_id}/claim"' in html and "Claim it" in html
+    assert "Nobody is replying yet" in html
+    response = agent.post(f"/m/{mention_id}/claim", data={"csrf_token": csrf_from(html)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/m/{mention_id}/reply")
+    assert store.active_claim(db, mention_id)["username"] == "sam"
+    html = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are replying" in html and "Claim it" not in html
+
+
+def test_claiming_by_fetch_answers_json_and_never_takes_anothers_claim(client, db, settings, staff):
+    mention_id = add_mention(db, settings, "@LuminaHelp help")
+    fetch = {"Accept": "application/json"}
+    login(client, "sam")
+    answer = client.post(f"/m/{mention_id}/claim", headers={**fetch, "X-CSRFToken": token(client)}).json
+    assert answer["claimed"] is True and "You are replying" in answer["message"]
+    client.post("/logout", data={"csrf_token": token(client)})
+    login(client, "alex")
+    answer = client.post(f"/m/{mention_id}/claim", headers={**fetch, "X-CSRFToken": token(client)}).json
+    assert answer["claimed"] is False and answer["message"] == "Sam is already replying to this mention."
+    assert store.active_claim(db, mention_id)["username"] == "sam"
 
 
 def test_claims_expire(db, settings, staff):

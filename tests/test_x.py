@@ -12,6 +12,7 @@ import pytest
 import responses
 from fakeapi import X_BEARER, fake_api  # noqa: F401 - fake_api is a fixture
 
+import clock
 import store
 from collectors import CredentialsError, RateLimited, ReplyRestricted, composer_url, replier_for, x
 from collectors.run import collect_source
@@ -154,7 +155,7 @@ def test_server_errors_give_up_after_bounded_tries(settings, db, x_env):
 
 @responses.activate
 def test_429_stops_the_source_and_records_the_reset(settings, db, x_env):
-    reset = int(time.time()) + 600
+    reset = int(clock.now().timestamp()) + 600
     responses.get(USERS_BY, json=fixture("users_by.json"))
     responses.get(SEARCH, json=fixture("search_page.json"), headers={"x-rate-limit-remaining": "3"})
     responses.get(SEARCH, status=429, json=fixture("error_429.json"),
@@ -279,6 +280,46 @@ def test_run_killed_after_page_two_resumes_without_gaps_or_duplicates(settings, 
     assert {r["external_id"] for r in mentions(db)} == {*ids, newer}
     statuses = [r["status"] for r in store.collector_runs(db, "x")]
     assert statuses == ["ok", "error"], "the killed run is marked interrupted"
+
+
+@pytest.mark.parametrize(("error", "what"), [(KeyboardInterrupt, "interrupted"), (RuntimeError, "crashed")])
+def test_a_run_ended_by_an_exception_is_finished_at_once_with_its_true_counts(settings, db, api, error, what):
+    for i in range(35):
+        api.add_tweet(f"Lumina Mobile status {i}")
+    s = tuned(settings, api_base=api.url, page_size=10)
+    col = collector(s)
+    real_fetch, pages = col.fetch_page, []
+
+    def fails_on_third_page(*args):
+        if len(pages) == 2:
+            raise error("stopped")
+        pages.append(args)
+        return real_fetch(*args)
+
+    col.fetch_page = fails_on_third_page
+    with pytest.raises(error):
+        collect_source(db, s, "x", collector=col)
+    run = store.collector_runs(db, "x", limit=1)[0]
+    assert (run["status"], run["new"], run["updated"], run["pages"]) == ("error", 20, 0, 2)
+    assert run["error"] == f"{what} before it finished ({error.__name__}: stopped)" and run["finished_at"]
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_failed_account_lookup_costs_only_the_mentions_timelines(settings, db, api, status):
+    searched = api.add_tweet("Lumina Mobile signal is gone", author="walker")
+    tagged = api.add_tweet("@LuminaHelp any news on my SIM?", author="waiting_one")  # no search term: timeline only
+    api.fail("GET", "/2/users/by", status)
+    s = tuned(settings, api_base=api.url)
+    result = collect_source(db, s, "x", collector=collector(s))
+    assert api.calls("/2/tweets/search/recent"), "the brand search needs no account id and still runs"
+    assert result.status == "error" and result.tally.new == 1
+    assert [r["external_id"] for r in mentions(db)] == [searched]
+    assert len(result.errors) == 1 and result.errors[0].startswith("users lookup: ")
+    assert result.errors[0].endswith("the mentions timelines of @LuminaMobile and @LuminaHelp were not read")
+    run = store.collector_runs(db, "x", limit=1)[0]
+    assert (run["status"], run["new"], run["error"]) == ("error", 1, result.errors[0])
+    again = collect_source(db, s, "x", collector=collector(s))
+    assert again.status == "ok" and {r["external_id"] for r in mentions(db)} == {searched, tagged}
 
 
 def test_page_budget_leaves_a_gap_that_the_next_run_fills(settings, db, api):

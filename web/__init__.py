@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import store
 from settings import Settings
-from web import auth, compose, csrf, dashboard, db, inbox, mention, sources, thanks, views
+from web import auth, compose, dashboard, db, inbox, mention, sources, thanks, views
 
 # One entry per screen: (blueprint, nav label or None, endpoint the nav links to).
 # A new screen (e.g. a dashboard) adds its blueprint here and appears in the nav.
@@ -36,7 +37,7 @@ def create_app(settings: Settings, *, secret_key: str, demo: bool = False, testi
     """Build the console app.
 
     `trusted_proxies` is how many reverse proxies sit in front of the app; only
-    then are their X-Forwarded-Proto/For headers believed (werkzeug's ProxyFix).
+    then are their X-Forwarded-Proto/For/Host headers believed (werkzeug's ProxyFix).
     """
     app = Flask(__name__)
     app.config.update(
@@ -52,12 +53,13 @@ def create_app(settings: Settings, *, secret_key: str, demo: bool = False, testi
     )
     app.session_interface = _SessionInterface()
     if trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)
+        hops = trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     store.connect(settings.db_path).close()  # apply migrations once, not per request
     db.init_app(app)
-    csrf.init_app(app)
     auth.init_app(app)
     views.init_app(app)
+    app.register_error_handler(CSRFError, lambda error: views.error_page(auth.explain_csrf(error)))
     for blueprint, label, endpoint in SCREENS:
         app.register_blueprint(blueprint)
         if label:

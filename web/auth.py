@@ -1,8 +1,17 @@
-"""Log in and out, the current user, and the role checks every screen relies on."""
+"""Log in and out, the current user, CSRF and the role checks every screen relies on.
+
+The security core is two widely used libraries: Flask-Login keeps who is logged
+in and Flask-WTF's CSRFProtect checks the token of every POST. Earshot adds a
+server-side record per login (what the cookie holds is that record's token, so
+logging out ends the session wherever its cookie was copied), the password
+stamp that ends sessions on a new password, roles and the login throttle.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,27 +27,78 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from markupsafe import Markup, escape
 
 import store
 import users
-from web import csrf
 from web.db import get_db
 
 bp = Blueprint("auth", __name__)
 THROTTLE_MINUTES = 15
+LOGIN_DAYS = 14  # a login ends after this long even without a logout
 EDITOR_ROLES = ("admin", "agent")
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
 
 
+class StaffUser(UserMixin):
+    """A logged-in staff account and the login session it came in on, as Flask-Login sees it."""
+
+    def __init__(self, row: dict, token: str):
+        self.row, self.token = row, token
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the cookie: the login session's token, not the user's id."""
+        return self.token
+
+    @property
+    def is_active(self) -> bool:
+        """Disabled accounts cannot log in."""
+        return not self.row["disabled"]
+
+
+def _digest(token: str) -> str:
+    """The stored form of a session token, so the database never holds a usable one."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def load_login(token: str) -> StaffUser | None:
+    """Flask-Login's user loader: the user of a live login session, if enabled and on the same password."""
+    row = store.login_session_user(get_db(), _digest(token), LOGIN_DAYS * 24 * 60)
+    if row is None:
+        return None
+    stamp = row.pop("session_stamp")
+    if row["disabled"] or stamp != users.session_stamp(row):
+        return None
+    return StaffUser(row, token)
+
+
+def start_session(user: dict, address: str) -> None:
+    """Log the user in on a fresh session, recorded on the server."""
+    session.clear()  # nothing from before the login survives, its CSRF token included
+    token = secrets.token_urlsafe(32)
+    stamp = users.session_stamp(user)
+    store.start_login_session(get_db(), _digest(token), user["id"], stamp, address, LOGIN_DAYS * 24 * 60)
+    login_user(StaffUser(user, token))
+
+
+def end_session() -> None:
+    """End this login on the server, then forget the cookie's session."""
+    if current_user.is_authenticated:
+        store.end_login_session(get_db(), _digest(current_user.get_id()))
+    logout_user()
+    session.clear()
+
+
 def load_user() -> None:
-    """Put the logged-in, enabled user (or None) on g.user."""
-    username = session.get("username")
-    if request.endpoint == "static":
-        g.user = None
-        return
-    user = store.get_user(get_db(), username) if username else None
-    current = user and not user["disabled"] and session.get("stamp") == users.session_stamp(user)
-    g.user = user if current else None
+    """Put the logged-in, enabled user's row (or None) on g.user, for views and templates."""
+    g.user = None if request.endpoint == "static" else getattr(current_user, "row", None)
+
+
+def to_login():
+    """Send a visitor without a live login to the login page, remembering where they were going."""
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def require_login():
@@ -46,7 +106,7 @@ def require_login():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if g.user is None:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return current_app.login_manager.unauthorized()
     if request.method == "POST" and not can_edit() and not _viewer_may_post():
         abort(403, description="Your account is read-only: viewers cannot change anything.")
     return None
@@ -118,24 +178,38 @@ def login():
         flash("Wrong username or password.", "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 401
     store.clear_failed_logins(db, username, address)
-    session.clear()
-    session["username"] = user["username"]
-    session["stamp"] = users.session_stamp(user)
-    csrf.rotate()
+    start_session(user, address)
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index")))
 
 
 @bp.route("/logout", methods=["POST"])
 @viewer_may_post
 def logout():
-    """Forget the session."""
-    session.clear()
+    """End the session, on the server as well as in the browser."""
+    end_session()
     flash("Logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
+def csrf_field() -> Markup:
+    """The hidden form field carrying the session's CSRF token."""
+    return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
+
+
+def explain_csrf(error: CSRFError) -> CSRFError:
+    """A refused CSRF check, in words that say what to do next."""
+    error.description = (f"The form had expired or did not come from Earshot: {error.description} "
+                         "Go back, reload the page and try again.")  # fmt: skip
+    return error
+
+
 def init_app(app: Flask) -> None:
-    """Load the user and enforce login and read-only roles on every request."""
+    """Check CSRF on every POST, then load the user and enforce login and read-only roles."""
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a token lasts as long as its login session
+    CSRFProtect(app)
+    manager = LoginManager(app)
+    manager.user_loader(load_login)
+    manager.unauthorized_handler(to_login)
     app.before_request(load_user)
     app.before_request(require_login)
-    app.jinja_env.globals["can_edit"] = can_edit
+    app.jinja_env.globals.update(can_edit=can_edit, csrf_field=csrf_field)

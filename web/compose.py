@@ -1,4 +1,8 @@
-"""The composer: claims, saved replies, posting with an idempotency key, and replying by hand."""
+"""The composer: claims, saved replies, posting with an idempotency key, and replying by hand.
+
+Opening the composer only reads; taking the claim is its own POST, which
+compose.js sends as the page opens (without script the page offers a button).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from web import replying, textcount
 from web.auth import admin_required, editor_required
 from web.db import get_db
 from web.mention import get_mention_or_404
-from web.views import parse_id, settings
+from web.views import done, parse_id, settings
 
 bp = Blueprint("compose", __name__)
 
@@ -26,11 +30,12 @@ def _render(mention: dict, body: str = "", key: str | None = None, status: int =
     """The composer page, keeping any draft and (unused) idempotency key."""
     db = get_db()
     claim = store.active_claim(db, mention["id"])
+    mine = claim is not None and claim["username"] == g.user["username"]
     saved = [{"name": s["name"], "body": replying.fill(s["body"], mention, g.user)} for s in store.saved_replies(db)]
     page = render_template(
         "compose/compose.html",
         m=mention, body=body, key=key or secrets.token_urlsafe(18), saved=saved, claim=claim,
-        others_claim=claim if claim and claim["username"] != g.user["username"] else None,
+        my_claim=claim if mine else None, others_claim=claim if claim and not mine else None,
         previous=store.public_reply(db, mention["id"]),
         blocked=replying.api_block_reason(settings(), mention, _demo()),
         composer_link=collectors.composer_url(mention),
@@ -43,16 +48,31 @@ def _render(mention: dict, body: str = "", key: str | None = None, status: int =
 @bp.get("/m/<int:mention_id>/reply")
 @editor_required
 def composer(mention_id: int):
-    """Open the composer and claim the mention (unless someone else holds it)."""
+    """Show the composer (a read: the claim is taken by the POST below)."""
     mention = get_mention_or_404(mention_id)
     db = get_db()
-    store.claim_mention(db, mention_id, g.user["username"], settings().console.claim_minutes)
     draft = ""
     retry_id = parse_id(request.args.get("retry"))
     retry = store.get_reply(db, retry_id) if retry_id is not None else None
     if retry and retry["mention_id"] == mention_id and retry["status"] == "failed":
         draft = retry["body"]
     return _render(mention, draft)
+
+
+@bp.post("/m/<int:mention_id>/claim")
+@editor_required
+def claim(mention_id: int):
+    """Claim the mention for the agent, so colleagues see who is replying (unless someone else holds it)."""
+    get_mention_or_404(mention_id)
+    held = store.claim_mention(get_db(), mention_id, g.user["username"], settings().console.claim_minutes)
+    back = url_for(".composer", mention_id=mention_id)
+    if held is None:  # claims that expire at once: [console] claim_minutes is 0
+        return done("No claim was taken: [console] claim_minutes is 0.", back, "error", claimed=False)
+    if held["username"] != g.user["username"]:
+        message = f"{held['display_name']} is already replying to this mention."
+        return done(message, back, "error", claimed=False)
+    until = store.parse_utc(held["expires_at"]).strftime("%H:%M UTC")
+    return done(f"You are replying: colleagues see this mention as yours until {until}.", back, claimed=True)
 
 
 @bp.post("/m/<int:mention_id>/reply")

@@ -1,13 +1,14 @@
-"""The reputation dashboard: charts with their tables, CSV exports, and the spike alerts banner and list."""
+"""The reputation dashboard: charts with their tables, CSV and HTML report downloads, and the spike alerts banner and list."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context, url_for
 
+import clock
 import store
-from reputation import exports, overview
+from reputation import exports, overview, report
 from reputation.filters import FilterError, Filters, from_request
 from reputation.report import bucket_label, minutes_label
 from web.auth import editor_required
@@ -61,7 +62,7 @@ def index():
 
 def quick_ranges() -> list[tuple[str, dict]]:
     """Links for today and the last 7, 30 and 90 days, keeping the brand and platform."""
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     keep = {k: request.args[k] for k in ("brand", "platform") if request.args.get(k)}
     return [(name, {**keep, "from": (today - timedelta(days=days - 1)).isoformat(), "to": today.isoformat()})
             for name, days in QUICK_RANGES]  # fmt: skip
@@ -103,6 +104,17 @@ def mentions_csv():
     return _csv(stream_with_context(generate()), f"earshot-mentions-{filters.query_args()['from']}.csv")
 
 
+@bp.get("/report.html")
+def report_html():
+    """The standalone HTML report of `app.py report`, for the range, brand and platform on screen, as a download."""
+    filters, error = current_filters()
+    if error:
+        abort(400, description=error)
+    html = report.render(get_db(), settings(), filters)
+    headers = {"Content-Disposition": f'attachment; filename="{report.filename(filters)}"'}
+    return Response(html, mimetype="text/html", headers=headers)
+
+
 @bp.get("/alerts")
 def alerts():
     """Recent spike alerts, their reasons and how their deliveries went."""
@@ -122,7 +134,7 @@ def dismiss(alert_id: int):
 
 def alert_banners() -> list[dict]:
     """Undismissed alerts from the last banner_hours, for the top of every page."""
-    since = store.utc_text(datetime.now(UTC) - timedelta(hours=settings().alerts.banner_hours))
+    since = store.utc_text(clock.now() - timedelta(hours=settings().alerts.banner_hours))
     return [
         {"text": f"Spike alert for {a['brand']}: {a['reason']}", "level": "alert",
          "url": url_for("dashboard.alerts", _anchor=f"alert-{a['id']}"), "link": "Details"}

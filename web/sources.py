@@ -37,6 +37,7 @@ def next_run(runs: list[dict], poll_minutes: int) -> str | None:
 def source_summary(db, platform: str) -> dict:
     """Everything the page shows about one source."""
     conf = getattr(settings().sources, platform)
+    store.close_interrupted_runs(db, platform, holding_lock=False)  # a killed run must not show as running
     runs = store.collector_runs(db, platform, limit=10)
     return {
         "platform": platform,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.routing import IntegerConverter
 
+import clock
 import store
 from web.auth import safe_next
 
@@ -46,7 +46,7 @@ def minutes_between(start: str | None, end: str | None = None) -> float | None:
     begin = store.parse_utc(start)
     if begin is None:
         return None
-    finish = store.parse_utc(end) or datetime.now(UTC)
+    finish = store.parse_utc(end) or clock.now()
     return (finish - begin).total_seconds() / 60
 
 
@@ -139,9 +139,10 @@ def error_page(error):
 
 
 def store_error(error: store.StoreError):
-    """A refused write, explained at the edge."""
+    """A refused write, explained at the edge (a busy database asks to try again)."""
     if wants_json():
-        return jsonify(ok=False, message=str(error)), 409
+        busy = isinstance(error, store.StoreBusy)
+        return jsonify(ok=False, message=str(error)), 503 if busy else 409, {"Retry-After": "5"} if busy else {}
     flash(str(error), "error")
     return redirect(safe_next(request.referrer and _local(request.referrer), url_for("inbox.index")))
 

@@ -1,4 +1,4 @@
-// The composer: X's weighted counter (mirrors web/textcount.py), saved replies, preview, one submit.
+// The composer: the claim, X's weighted counter (mirrors web/textcount.py), saved replies, preview, one submit.
 (function () {
   "use strict";
   var LIGHT = [[0x0000, 0x10FF], [0x2000, 0x200D], [0x2010, 0x201F], [0x2032, 0x2037]];
@@ -59,6 +59,18 @@
   }
 
   window.EarshotText = { weightedLength: weightedLength, length: length };
+
+  // Take the claim as the composer opens, with a POST: a page view never changes
+  // data. Without script the form's own button does the same.
+  var claimForm = document.getElementById("claim-form");
+  if (claimForm) {
+    Earshot.post(claimForm.action).then(function (result) {
+      document.getElementById("claim-status").textContent = result.data.message || "The claim was not taken.";
+      var button = document.getElementById("claim-button");
+      if (result.data.claimed && button) button.remove();
+      if (result.data.claimed) claimForm.dataset.claimed = "";
+    }).catch(function () { /* offline for a moment: the button still claims */ });
+  }
 
   var body = document.getElementById("reply-body");
   if (!body) return;

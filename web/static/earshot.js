@@ -5,10 +5,9 @@
 
   function post(url, data) {
     var body = new URLSearchParams(data || {});
-    body.set("csrf_token", csrf);
     return fetch(url, {
       method: "POST", body: body, credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRF-Token": csrf }
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf }
     }).then(function (response) {
       return response.json().then(function (json) { return { ok: response.ok && json.ok, data: json }; });
     });
