@@ -149,8 +149,6 @@ def _write(db, batch: _Batch, result: ImportResult) -> None:
     try:
         with db.atomic():
             new, updated = store.upsert_mentions(db, batch.rows)
-    except store.StoreBusy:
-        raise
     except (sqlite3.DatabaseError, ValueError, OverflowError) as exc:
         log.warning("batch of %d refused (%s); storing its rows one by one", len(batch.rows), exc)
         new, updated = _write_one_by_one(db, batch, result)

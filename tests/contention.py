@@ -91,15 +91,14 @@ def start(config: Path, args: list[str], env: dict[str, str]) -> subprocess.Pope
     )  # fmt: skip
 
 
-def wait_until_serving(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    """Poll until the console answers, or fail with its output."""
+def wait_until_serving(url: str, proc: subprocess.Popen, seconds: float = 60) -> int:
+    """Poll until the console answers; return its status code, or fail with its output."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"app.py serve exited early:\n{proc.stdout.read()}")
+            raise RuntimeError(f"app.py exited early:\n{proc.stdout.read()}")
         try:
-            requests.get(url, timeout=2)
-            return
+            return requests.get(url, timeout=2).status_code
         except requests.ConnectionError:
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {seconds} s")

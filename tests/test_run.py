@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+from contention import free_port, wait_until_serving
 
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, proc: subprocess.Popen, seconds: float = 180) -> int:
-    """Poll until the URL answers; return its status code."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"app.py run exited early:\n{proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
 @pytest.fixture
@@ -55,7 +32,7 @@ def running(settings_path):
 
 def test_run_fills_demo_database_and_serves_console(running, settings):
     proc, port = running
-    assert wait_for(f"http://127.0.0.1:{port}/login", proc) == 200
+    assert wait_until_serving(f"http://127.0.0.1:{port}/login", proc, seconds=180) == 200
     proc.terminate()
     output = proc.communicate(timeout=20)[0]
     assert "[demo mode]" in output
