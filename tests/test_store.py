@@ -207,7 +207,7 @@ def test_failed_migration_leaves_no_half_schema(tmp_path, monkeypatch):
     def broken(db):
         store.run_script(db, "CREATE TABLE half (x);\nCREATE TABLE broken (;\n")
 
-    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, ("9999_broken", broken)])
+    monkeypatch.setattr(store.schema, "MIGRATIONS", [*store.MIGRATIONS, ("9999_broken", broken)])
     with pytest.raises(sqlite3.OperationalError):
         store.connect(tmp_path / "m.db")
     db = store.connect(tmp_path / "m.db", migrate=False)

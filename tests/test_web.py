@@ -358,7 +358,8 @@ def test_inbox_filters_and_search(agent, db, settings, query, expected):
 
 
 def test_common_search_ranks_a_window_of_newest_matches(agent, db, settings, monkeypatch):
-    monkeypatch.setattr(store, "SEARCH_WINDOW", 2)
+    for where in (store, store.inbox):  # the page's wording and the query's window
+        monkeypatch.setattr(where, "SEARCH_WINDOW", 2)
     oldest = add_mention(db, settings, "refund please", urgency=99, author="a1")
     newer = [add_mention(db, settings, f"refund now {n}", urgency=10 + n, author=f"a{n + 2}") for n in range(2)]
     html = agent.get("/?q=refund").get_data(as_text=True)

@@ -1,0 +1,453 @@
+"""Earshot's schema as named migrations, applied in order, each in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from .common import _storable, begin_immediate, run_script, utcnow
+
+# Each step has a name and never changes once it has shipped: add a new step
+# instead. Steps run in order, each in its own transaction.
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(name: str):
+    """Register a named schema step."""
+
+    def register(fn):
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+@migration("0001_mentions")
+def _m0001_mentions(db: sqlite_utils.Database) -> None:
+    """Mentions, keyed by platform + external id, with full-text search."""
+    run_script(
+        db,
+        """
+        CREATE TABLE mentions (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            query TEXT,
+            text TEXT NOT NULL,
+            language TEXT,
+            url TEXT,
+            author_id TEXT,
+            author_handle TEXT,
+            author_name TEXT,
+            author_reach INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            collected_at TEXT NOT NULL,
+            like_count INTEGER NOT NULL DEFAULT 0,
+            repost_count INTEGER NOT NULL DEFAULT 0,
+            reply_count INTEGER NOT NULL DEFAULT 0,
+            in_reply_to_id TEXT,
+            conversation_id TEXT,
+            thread_id TEXT,
+            mentions_brand_handle INTEGER NOT NULL DEFAULT 0,
+            in_reply_to_brand INTEGER NOT NULL DEFAULT 0,
+            reply_via_api INTEGER NOT NULL DEFAULT 0,
+            raw TEXT,
+            status TEXT NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'open', 'waiting', 'resolved', 'ignored')),
+            assignee TEXT,
+            sentiment TEXT CHECK (sentiment IN ('negative', 'neutral', 'positive')),
+            sentiment_scores TEXT,
+            sentiment_model TEXT,
+            sentiment_low_confidence INTEGER NOT NULL DEFAULT 0,
+            urgency REAL,
+            urgency_parts TEXT,
+            intents TEXT,
+            scored_at TEXT,
+            first_response_at TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (platform, external_id)
+        );
+        -- Indexes serve the inbox sorts and filters and the dashboard's date
+        -- ranges. Columns empty at collection time get partial indexes, so
+        -- ingest only pays for the indexes it needs.
+        CREATE INDEX mentions_brand_status_urgency ON mentions (brand, status, urgency DESC);
+        CREATE INDEX mentions_status_urgency ON mentions (status, urgency DESC);
+        CREATE INDEX mentions_brand_created ON mentions (brand, created_at);
+        CREATE INDEX mentions_created ON mentions (created_at);
+        CREATE INDEX mentions_author ON mentions (platform, author_id, created_at);
+        CREATE INDEX mentions_unscored ON mentions (id) WHERE scored_at IS NULL;
+        CREATE INDEX mentions_assignee ON mentions (assignee, status) WHERE assignee IS NOT NULL;
+        CREATE INDEX mentions_sentiment_created ON mentions (sentiment, created_at)
+            WHERE sentiment IS NOT NULL;
+        CREATE INDEX mentions_language ON mentions (language, urgency DESC)
+            WHERE language IS NOT NULL AND language != 'en';
+        CREATE INDEX mentions_conversation ON mentions (conversation_id)
+            WHERE conversation_id IS NOT NULL;
+
+        -- Trigram tokens find substrings in any script, Thai and CJK included.
+        -- columnsize=0: results are ordered by urgency, never by bm25 rank.
+        CREATE VIRTUAL TABLE mentions_fts USING fts5(
+            text, content='mentions', content_rowid='id', tokenize='trigram', columnsize=0
+        );
+        CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        """
+    )
+
+
+@migration("0002_people_and_work")
+def _m0002_people_and_work(db: sqlite_utils.Database) -> None:
+    """Authors, staff users, tags, notes, corrections, replies and the audit log."""
+    run_script(
+        db,
+        """
+        CREATE TABLE authors (
+            platform TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            handle TEXT,
+            name TEXT,
+            reach INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (platform, author_id)
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            display_name TEXT,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'agent', 'viewer')),
+            created_at TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE tags (
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (mention_id, tag)
+        );
+        CREATE INDEX tags_tag ON tags (tag);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX notes_mention ON notes (mention_id);
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            field TEXT NOT NULL CHECK (field IN ('sentiment', 'urgent')),
+            value TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX corrections_mention ON corrections (mention_id);
+        CREATE TABLE replies (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'sent', 'failed', 'manual', 'demo')),
+            external_id TEXT,
+            url TEXT,
+            error TEXT,
+            override INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX replies_mention ON replies (mention_id);
+        CREATE INDEX replies_sent ON replies (status, sent_at);
+        CREATE TABLE claims (
+            mention_id INTEGER PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            username TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE saved_replies (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            body TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            mention_id INTEGER,
+            detail TEXT
+        );
+        CREATE INDEX audit_mention ON audit_log (mention_id, at);
+        CREATE TABLE login_attempts (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL COLLATE NOCASE,
+            address TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX login_attempts_key ON login_attempts (username, address, at);
+        """
+    )
+
+
+@migration("0003_collection")
+def _m0003_collection(db: sqlite_utils.Database) -> None:
+    """Collector cursors and run history, plus small key-value metadata."""
+    run_script(
+        db,
+        """
+        CREATE TABLE cursors (
+            source TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            query TEXT NOT NULL,
+            value TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, brand, query)
+        );
+        CREATE TABLE collector_runs (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'ok', 'rate_limited', 'error', 'skipped')),
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            pages INTEGER NOT NULL DEFAULT 0,
+            rate_limit_remaining INTEGER,
+            rate_limit_reset TEXT,
+            error TEXT
+        );
+        CREATE INDEX collector_runs_source ON collector_runs (source, started_at);
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        );
+        """
+    )
+
+
+@migration("0004_console_indexes")
+def _m0004_console_indexes(db: sqlite_utils.Database) -> None:
+    """Partial indexes for the default (active) inbox, threads and claims."""
+    run_script(
+        db,
+        """
+        CREATE INDEX mentions_active_urgency ON mentions (urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+        CREATE INDEX mentions_active_brand_urgency ON mentions (brand, urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+        CREATE INDEX mentions_thread ON mentions (platform, thread_id) WHERE thread_id IS NOT NULL;
+        CREATE INDEX claims_expiry ON claims (expires_at);
+        """
+    )
+
+
+@migration("0010_reputation")
+def _m0010_reputation(db: sqlite_utils.Database) -> None:
+    """Spike alerts and their deliveries, plus partial indexes for the dashboard.
+
+    Each new mentions index covers a column that is empty when a mention is collected,
+    so ingest pays nothing for it; classification, replies and assignment pay one entry.
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            brand TEXT NOT NULL,
+            kinds TEXT NOT NULL,
+            window_start TEXT NOT NULL,
+            window_end TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            baseline REAL NOT NULL,
+            negative_share REAL,
+            baseline_negative_share REAL,
+            reason TEXT NOT NULL,
+            detail TEXT,
+            created_at TEXT NOT NULL,
+            dismissed_at TEXT,
+            dismissed_by TEXT
+        );
+        CREATE INDEX alerts_brand_window ON alerts (brand, window_end);
+        CREATE INDEX alerts_created ON alerts (created_at);
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            sent_at TEXT,
+            UNIQUE (alert_id, channel)
+        );
+        CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX mentions_reputation ON mentions (brand, platform, sentiment, created_at)
+            WHERE sentiment IS NOT NULL;
+        CREATE INDEX mentions_answered ON mentions (brand, platform, created_at, first_response_at)
+            WHERE first_response_at IS NOT NULL;
+        CREATE INDEX mentions_assigned ON mentions (created_at, assignee, brand, platform, first_response_at)
+            WHERE assignee IS NOT NULL;
+        """
+    )
+
+
+@migration("0011_reputation_first_replies")
+def _m0011_reputation_first_replies(db: sqlite_utils.Database) -> None:
+    """Who answered a mention first, in one index seek (the dashboard's per-agent figures)."""
+    run_script(
+        db,
+        """
+        CREATE INDEX replies_first_public ON replies (mention_id, sent_at, author, status)
+            WHERE status IN ('sent', 'manual', 'demo');
+        """
+    )
+
+
+@migration("0012_bulk_search_index")
+def _m0012_bulk_search_index(db: sqlite_utils.Database) -> None:
+    """Index new mentions for search once per batch, not per row; re-index only changed text.
+
+    A per-row FTS5 trigger costs more than the rest of an insert; upsert_mentions
+    now indexes each batch's new rows with one INSERT ... SELECT in the same
+    transaction.
+    """
+    run_script(
+        db,
+        """
+        DROP TRIGGER mentions_fts_insert;
+        DROP TRIGGER mentions_fts_update;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions
+        WHEN old.text IS NOT new.text BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        """,
+    )
+
+
+@migration("0013_leaner_ingest")
+def _m0013_leaner_ingest(db: sqlite_utils.Database) -> None:
+    """Drop the two active-inbox indexes and let search segments merge less often.
+
+    The active inbox by urgency now merges the top rows of each active status off
+    the (brand, status, urgency) and (status, urgency) indexes, so the two partial
+    copies of that order only cost every insert. An FTS5 automerge of 16 segments
+    (default 4) rewrites each search token fewer times as mentions arrive.
+    """
+    run_script(
+        db,
+        """
+        DROP INDEX mentions_active_urgency;
+        DROP INDEX mentions_active_brand_urgency;
+        INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('automerge', 16);
+        """,
+    )
+
+
+@migration("0014_login_attempts_by_address")
+def _m0014_login_attempts_by_address(db: sqlite_utils.Database) -> None:
+    """Count failed logins per address across usernames (the cap on password spraying)."""
+    run_script(db, "CREATE INDEX login_attempts_address ON login_attempts (address, at);")
+
+
+@migration("0015_text_without_nul")
+def _m0015_text_without_nul(db: sqlite_utils.Database) -> None:
+    """Show NUL characters already stored in mention text as U+FFFD (the search index follows).
+
+    SQLite's own replace() stops at a NUL, so the rows are rewritten from Python.
+    """
+    columns = ("text", "author_handle", "author_name")
+    found = db.conn.execute(
+        f"SELECT id, {', '.join(columns)} FROM mentions WHERE "
+        + " OR ".join(f"instr({c}, char(0)) > 0" for c in columns)
+    ).fetchall()
+    db.conn.executemany(
+        f"UPDATE mentions SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+        [[_storable(v) for v in values] + [mention_id] for mention_id, *values in found],
+    )
+
+
+@migration("0016_login_sessions")
+def _m0016_login_sessions(db: sqlite_utils.Database) -> None:
+    """Console logins kept on the server, so logging out ends a session even where its cookie was copied."""
+    run_script(
+        db,
+        """
+        CREATE TABLE login_sessions (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            stamp TEXT NOT NULL,
+            address TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX login_sessions_user ON login_sessions (user_id);
+        CREATE INDEX login_sessions_created ON login_sessions (created_at);
+        """,
+    )
+
+
+@migration("0017_collector_run_process")
+def _m0017_collector_run_process(db: sqlite_utils.Database) -> None:
+    """Record the process (pid and host) of each collector run, so a run whose process died can be closed."""
+    run_script(
+        db,
+        """
+        ALTER TABLE collector_runs ADD COLUMN pid INTEGER;
+        ALTER TABLE collector_runs ADD COLUMN host TEXT;
+        """,
+    )
+
+
+# New steps go here, at the end: the order above is the order they run in.
+
+
+def _pending(db: sqlite_utils.Database) -> list[tuple[str, Callable]]:
+    """Registered migrations not yet recorded as applied."""
+    db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    return [(name, step) for name, step in MIGRATIONS if name not in done]
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction; return their names.
+
+    Each step takes the write lock first and re-checks, so two processes
+    opening a new database at once never apply the same step twice.
+    """
+    if db.conn.in_transaction:
+        db.conn.commit()
+    if not _pending(db):
+        return []
+    applied = []
+    for name, step in MIGRATIONS:
+        begin_immediate(db.conn)
+        try:
+            if (name, step) in _pending(db):
+                step(db)
+                db.conn.execute("INSERT INTO _migrations VALUES (?, ?)", [name, utcnow()])
+                applied.append(name)
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+    return applied
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Names of the migrations already applied, in order."""
+    return [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid").fetchall()]
