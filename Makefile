@@ -11,12 +11,12 @@ PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench chromium screenshots clean
+.PHONY: run test lint bench chromium postgresql screenshots clean
 
 run: $(VENV)/.runtime
 	$(PY) app.py run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev chromium postgresql
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev
@@ -49,6 +49,18 @@ chromium:
 		echo "Installing the browser test packages (missing:$$missing)"; \
 		$(SUDO) $(APT_GET) update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $(BROWSER_PACKAGES); \
+	fi
+
+# Debian's PostgreSQL server (with pg_trgm) for the tests on PostgreSQL: tests/pg_server.py
+# starts a throwaway server from its binaries. Installed when none is found; needs root or sudo.
+POSTGRES_PACKAGES := postgresql postgresql-contrib
+
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		! ls /usr/share/postgresql/*/extension/pg_trgm.control >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL for the tests ($(POSTGRES_PACKAGES))"; \
+		$(SUDO) $(APT_GET) update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $(POSTGRES_PACKAGES); \
 	fi
 
 # The README's pictures (docs/*.png), taken by the browser tests on demo-like

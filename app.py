@@ -6,6 +6,7 @@ import sys
 
 import click
 
+import collectors
 import settings as settings_mod
 import store
 
@@ -30,7 +31,7 @@ def load_settings(ctx: click.Context) -> settings_mod.Settings:
 def open_db(ctx: click.Context):
     """Open (and migrate) the configured database."""
     try:
-        return store.connect(load_settings(ctx).db_path)
+        return store.connect(load_settings(ctx).database)
     except store.StoreError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -63,7 +64,9 @@ def init_db(ctx: click.Context) -> None:
 
     Example: python app.py init-db
     """
-    path = load_settings(ctx).db_path
+    from store.postgres import safe_url
+
+    path = safe_url(str(load_settings(ctx).database))
     db = open_db(ctx)
     applied = store.applied_migrations(db)
     click.echo(f"Database {path} is at migration {applied[-1]} ({len(applied)} applied).")
@@ -119,7 +122,10 @@ def export_cmd(ctx: click.Context, fmt: str, output, corrections: bool) -> None:
 
 
 @cli.command("collect")
-@click.option("--source", type=click.Choice(["x", "reddit"]), help="Collect from this source only (default: all).")
+@click.option(
+    "--platform", "--source", "source", type=click.Choice(collectors.PLATFORMS),
+    help="Collect from this network only (default: X, Reddit, and Bluesky and Mastodon when their credentials are set).",
+)  # fmt: skip
 @click.option(
     "--every", type=click.FloatRange(min=1), metavar="SECONDS",
     help="Run again every SECONDS (with 10% jitter) until interrupted.",
@@ -127,16 +133,16 @@ def export_cmd(ctx: click.Context, fmt: str, output, corrections: bool) -> None:
 @click.option("--no-classify", is_flag=True, help="Leave new mentions unscored (score later with classify).")
 @click.pass_context
 def collect_cmd(ctx: click.Context, source: str | None, every: float | None, no_classify: bool) -> None:
-    """Collect new mentions from X and Reddit once, then score them (suits cron).
+    """Collect new mentions from X, Reddit, Bluesky and Mastodon once, then score them (suits cron).
 
     Prints one line per source: new, updated, pages, rate-limit state and
     duration. Exits 0 only when every source succeeded; a source without
     credentials is skipped with a one-line reason, which fails the run only
-    when it was asked for with --source. After a rate limit the next run skips
+    when it was asked for with --platform. After a rate limit the next run skips
     that source until the reset time. A lock keeps two runs off one database:
     the second says so and exits 1.
 
-    Example: python app.py collect --source reddit
+    Example: python app.py collect --platform bluesky
     """
     from collectors import run as collecting
 
@@ -379,6 +385,155 @@ def evaluate_cmd(ctx: click.Context, data: str, as_json: bool) -> None:
     except (data_mod.DataError, ModelUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(result) if as_json else evaluation.format_report(result))
+
+
+@cli.command("retrain")
+@click.option("--max-steps", type=int, help="Batches to train (default: [classifier.retrain] max_steps).")
+@click.option("--max-minutes", type=float, help="Stop after this long (default: [classifier.retrain] max_minutes).")
+@click.option("--lr", "learning_rate", type=float, help="Peak learning rate (default 2e-4).")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False), help="Labeled JSONL to replay instead of the shipped slice.")
+@click.option("--no-rescore", is_flag=True, help="After a promotion, leave open mentions with their old scores.")
+@click.pass_context
+def retrain_cmd(ctx: click.Context, no_rescore: bool, **options) -> None:
+    """Train a candidate model on staff corrections and promote it only if it passes the gate.
+
+    Starts from the active version, trains on the shipped replay data plus the
+    latest sentiment correction of each mention, then measures both versions on
+    the frozen evaluation set and on held-back corrections. The candidate becomes
+    active only if it loses at most [classifier.retrain] margin points of frozen
+    macro-recall and is more accurate on the held-back corrections; otherwise it
+    is kept as rejected, with its figures. See `app.py model list`.
+
+    Example: python app.py retrain --max-steps 200
+    """
+    from classifier import data as data_mod
+    from classifier import pipeline, retrain
+    from classifier.model import ModelUnavailable
+
+    db, settings = open_db(ctx), load_settings(ctx)
+    bar = lambda total: click.progressbar(length=total, label="Training", file=sys.stderr)  # noqa: E731
+    try:
+        result = retrain.retrain(db, settings, retrain.options_from(settings, options), "cli", click.echo, bar)
+        click.echo(retrain.describe(result))
+        if result["promoted"] and not no_rescore:
+            pipeline.rescore_open(db, settings, click.echo)
+    except (retrain.RetrainError, data_mod.DataError, ModelUnavailable, store.StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.group("model")
+def model_group() -> None:
+    """List sentiment model versions, promote one, or roll back to the previous one."""
+
+
+@model_group.command("list")
+@click.pass_context
+def model_list(ctx: click.Context) -> None:
+    """List model versions: status, frozen-set macro-recall, held-back accuracy, promotion time.
+
+    Example: python app.py model list
+    """
+    from classifier import versions
+
+    click.echo(versions.format_versions(store.model_versions(open_db(ctx))))
+
+
+@model_group.command("promote")
+@click.argument("version")
+@click.option("--no-rescore", is_flag=True, help="Leave open mentions with their old scores.")
+@click.pass_context
+def model_promote(ctx: click.Context, version: str, no_rescore: bool) -> None:
+    """Make VERSION the active sentiment model and re-score open mentions with it (audited).
+
+    Example: python app.py model promote v3
+    """
+    from classifier import versions
+
+    _change_model(ctx, lambda db: versions.promote(db, version, "cli"), no_rescore)
+
+
+@model_group.command("rollback")
+@click.option("--no-rescore", is_flag=True, help="Leave open mentions with their old scores.")
+@click.pass_context
+def model_rollback(ctx: click.Context, no_rescore: bool) -> None:
+    """Make the version that was active before the current one active again, and re-score (audited).
+
+    Example: python app.py model rollback
+    """
+    from classifier import versions
+
+    _change_model(ctx, lambda db: versions.rollback(db, "cli"), no_rescore)
+
+
+def _change_model(ctx: click.Context, change, no_rescore: bool) -> None:
+    """Run a promotion or rollback, report it, then re-score open mentions unless told not to."""
+    from classifier import pipeline
+    from classifier.model import ModelUnavailable
+
+    db, settings = open_db(ctx), load_settings(ctx)
+    try:
+        done = change(db)
+        click.echo(f"Active model: {done['version']} (was {done['previous']}).")
+        if not no_rescore:
+            pipeline.rescore_open(db, settings, click.echo)
+    except (store.StoreError, ModelUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command("worker")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Mentions claimed per batch.")
+@click.option("--once", is_flag=True, help="Stop when no unscored mention is left (default: keep waiting for more).")
+@click.option("--idle-seconds", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Wait this long when the queue is empty.")
+@click.option("--lease-seconds", default=300.0, show_default=True, type=click.FloatRange(min=1),
+              help="A batch held longer than this goes back to the other workers.")
+@click.pass_context
+def worker_cmd(ctx: click.Context, batch_size: int, once: bool, idle_seconds: float, lease_seconds: float) -> None:
+    """Score unscored mentions in batches, alongside any number of other workers.
+
+    On PostgreSQL each batch is claimed with FOR UPDATE SKIP LOCKED, so workers on
+    many machines never score a mention twice, and the batch of a worker that is
+    killed goes back to the others. Collect with --no-classify and let workers score.
+
+    Example: python app.py worker --batch-size 128
+    """
+    import worker
+
+    settings = load_settings(ctx)
+    try:
+        tally = worker.run_worker(settings, batch_size, once, idle_seconds, lease_seconds, echo=click.echo)
+    except store.StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("Stopped: the batch in hand goes back to the queue.", err=True)
+        sys.exit(130)
+    click.echo(f"Scored {tally.scored} mentions in {tally.batches} batches; none left.")
+
+
+@cli.command("migrate-db")
+@click.option("--to", "target", required=True, metavar="URL", help="The PostgreSQL database: postgresql://user@host/db.")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(min=1), help="Rows copied per transaction.")
+@click.pass_context
+def migrate_db_cmd(ctx: click.Context, target: str, batch_size: int) -> None:
+    """Copy the configured SQLite database into PostgreSQL, resumably, then check it.
+
+    Each table is copied in id order; progress is kept in the target, so a run
+    that is interrupted continues where it stopped. At the end the row counts and
+    a sample of rows are compared. The password comes from EARSHOT_DATABASE_PASSWORD
+    (or PGPASSWORD). Afterwards set [storage] url to the same URL.
+
+    Example: EARSHOT_DATABASE_PASSWORD=... python app.py migrate-db --to postgresql://earshot@db/earshot
+    """
+    from store import migrate
+
+    settings = load_settings(ctx)
+    try:
+        report = migrate.migrate_database(settings.db_path, target, batch_size, echo=click.echo,
+                                          progressbar=lambda **kw: click.progressbar(file=sys.stderr, **kw))
+    except store.StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.summary())
+    sys.exit(0 if report.ok else 1)
 
 
 @cli.command("classify")

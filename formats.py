@@ -168,13 +168,14 @@ def can_reply_via_api(platform: str, brand: Brand, addressed: bool) -> bool:
     """Whether the platform's API will accept our reply to this mention.
 
     X refuses API replies unless the author @mentioned or quoted the brand;
-    competitors are never replied to.
+    Reddit, Bluesky (unless a thread gate says otherwise, seen when collected)
+    and Mastodon take them; competitors are never replied to.
     """
     if brand.competitor:
         return False
     if platform == "x":
         return addressed
-    return platform == "reddit"
+    return platform in ("reddit", "bluesky", "mastodon")
 
 
 def addresses_brand(text: str, brand: Brand, platform: str) -> bool:

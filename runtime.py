@@ -7,11 +7,11 @@ import logging
 import os
 import secrets
 import socket
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import store
+from background import PeriodicJob, classify_pending
 from settings import Settings
 
 log = logging.getLogger("earshot")
@@ -88,6 +88,7 @@ def load_demo(db, settings: Settings, echo: Callable[[str], None] = log.info) ->
     summary = demo.load_demo(db, settings)
     ensure_demo_users(db, settings)
     classify_pending(db, settings, echo)
+    demo.add_outcome_stories(db, settings)  # after scoring: outcomes read the follow-ups' sentiment
     replay_demo_alerts(db, settings, echo)
     return summary
 
@@ -107,24 +108,9 @@ def replay_demo_alerts(db, settings: Settings, echo: Callable[[str], None] = log
     return found
 
 
-def classify_pending(db, settings: Settings, echo: Callable[[str], None] = log.info) -> int:
-    """Score unscored mentions; returns how many were scored (0 when no model is available)."""
-    try:
-        from classifier import pipeline
-        from classifier.model import ModelUnavailable
-    except ImportError as exc:
-        echo(f"classifier not available ({exc}); new mentions stay unscored")
-        return 0
-    try:
-        return pipeline.classify_pending(db, settings, echo=echo)
-    except ModelUnavailable as exc:
-        echo(f"classifier model could not load ({exc}); new mentions stay unscored")
-        return 0
-
-
 def prepare(settings: Settings, demo: bool, echo: Callable[[str], None]) -> None:
     """Create the database and, in demo mode, fill it on first start."""
-    db = store.connect(settings.db_path)
+    db = store.connect(settings.database)
     try:
         if demo and store.get_meta(db, "demo_loaded_at") is None:
             load_demo(db, settings, echo)
@@ -202,45 +188,14 @@ def start_background_jobs(settings: Settings, echo: Callable[[str], None], demo:
 
     Demo mode collects nothing, and its spike alerts reach the console banner only.
     """
+    from classifier import retrain
     from collectors import schedule
     from reputation import jobs
 
     started = [] if demo else [schedule.start_background(settings, echo=echo)]
     started.append(jobs.start_background(settings, echo=echo, demo=demo))
+    started.append(retrain.start_background(settings, echo))  # None unless [classifier.retrain] enabled
     return [job for job in started if job is not None]
-
-
-class PeriodicJob:
-    """A daemon thread that calls `work` every `tick` seconds until stopped.
-
-    One failed call is logged and never ends the job: a background loop must
-    outlive any single bad run.
-    """
-
-    def __init__(self, name: str, work: Callable[[], object], tick: float):
-        self.work = work
-        self.tick = tick
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
-
-    def start(self) -> PeriodicJob:
-        """Start the thread; return the job."""
-        self.thread.start()
-        return self
-
-    def _loop(self) -> None:
-        """Call the work, then wait a tick, until asked to stop."""
-        while not self.stopping.is_set():
-            try:
-                self.work()
-            except Exception:
-                log.exception("%s failed; trying again in %.0fs", self.thread.name, self.tick)
-            self.stopping.wait(self.tick)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to finish after its current call, and wait for it."""
-        self.stopping.set()
-        self.thread.join(timeout)
 
 
 def _display_host(host: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
+DATABASE_URL_ENV = "EARSHOT_DATABASE_URL"
 
 
 class ConfigError(Exception):
@@ -26,13 +27,16 @@ def ranged(default: float, low: float, high: float | None = None):
 
 
 def text(rule: str, default=dataclasses.MISSING):
-    """A text field with a rule: "nonblank", or "url" (empty, or an http(s) URL with a host)."""
+    """A text field with a rule: "nonblank", "url" (empty, or an http(s) URL with a host) or "database_url"."""
     return field(default=default, metadata={"rule": rule})
 
 
 @dataclass(frozen=True)
 class StorageSettings:
     path: str = text("nonblank", "instance/earshot.db")
+    # "postgresql://user@host:5432/db" puts the store on PostgreSQL (EARSHOT_DATABASE_URL overrides);
+    # the password comes only from EARSHOT_DATABASE_PASSWORD or PGPASSWORD, never from this file.
+    url: str = text("database_url", "")
 
 
 @dataclass(frozen=True)
@@ -49,15 +53,31 @@ class RedditBrand:
 
 
 @dataclass(frozen=True)
+class BlueskyBrand:
+    terms: tuple[str, ...] = ()  # searched with app.bsky.feed.searchPosts, newest first
+    handles: tuple[str, ...] = ()  # the brand's own accounts, e.g. "luminamobile.bsky.social"
+
+
+@dataclass(frozen=True)
+class MastodonBrand:
+    terms: tuple[str, ...] = ()  # full-text search, on servers whose [[sources.mastodon.servers]] allow it
+    hashtags: tuple[str, ...] = ()  # hashtag timelines, without the "#"
+    handles: tuple[str, ...] = ()  # the brand's own accounts as "user@server"
+
+
+@dataclass(frozen=True)
 class Brand:
     name: str = text("nonblank")
     competitor: bool = False
     x: XBrand = field(default_factory=XBrand)
     reddit: RedditBrand = field(default_factory=RedditBrand)
+    bluesky: BlueskyBrand = field(default_factory=BlueskyBrand)
+    mastodon: MastodonBrand = field(default_factory=MastodonBrand)
 
     def handles(self, platform: str) -> tuple[str, ...]:
         """The brand's own account handles on one platform."""
-        return getattr(self, platform).handles if platform in ("x", "reddit") else ()
+        section = getattr(self, platform, None) if platform not in ("name", "competitor") else None
+        return section.handles if dataclasses.is_dataclass(section) else ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,10 @@ class XSource:
     access_token_secret_env: str = "X_ACCESS_TOKEN_SECRET"
     # Base URL replacing https://api.twitter.com (a gateway, or a fake API in tests); "" = the real API.
     api_base: str = text("url", "")
+
+    def has_read_credentials(self, env) -> bool:
+        """Whether the environment holds the bearer token that collecting needs."""
+        return bool(env(self.bearer_token_env))
 
 
 @dataclass(frozen=True)
@@ -91,11 +115,65 @@ class RedditSource:
     oauth_url: str = text("url", "")
     reddit_url: str = text("url", "")
 
+    def has_read_credentials(self, env) -> bool:
+        """Whether the environment holds the app keys that collecting needs."""
+        return bool(env(self.client_id_env) and env(self.client_secret_env))
+
+
+@dataclass(frozen=True)
+class BlueskySource:
+    enabled: bool = True
+    poll_minutes: int = ranged(10, 1)
+    page_budget: int = ranged(5, 1)
+    page_size: int = ranged(100, 1, 100)  # searchPosts and listNotifications take a limit of 1 to 100
+    handle_env: str = "BLUESKY_HANDLE"
+    app_password_env: str = "BLUESKY_APP_PASSWORD"
+    # The account's PDS (or a gateway, or a fake API in tests); "" = https://bsky.social.
+    api_base: str = text("url", "")
+
+    def has_read_credentials(self, env) -> bool:
+        """Whether the environment holds the handle and app password that log in."""
+        return bool(env(self.handle_env) and env(self.app_password_env))
+
+
+@dataclass(frozen=True)
+class MastodonServer:
+    name: str = text("nonblank")  # the server's host, e.g. "mastodon.social"
+    api_base: str = text("url", "")  # "" = https://<name>
+    access_token_env: str = text("nonblank", "MASTODON_ACCESS_TOKEN")
+    search: bool = False  # full-text search of statuses (only servers with search enabled answer it)
+
+
+@dataclass(frozen=True)
+class MastodonSource:
+    enabled: bool = True
+    poll_minutes: int = ranged(10, 1)
+    page_budget: int = ranged(5, 1)
+    page_size: int = ranged(40, 1, 40)  # Mastodon returns at most 40 statuses a page
+    servers: tuple[MastodonServer, ...] = ()
+
+    def has_read_credentials(self, env) -> bool:
+        """Whether any server's access token is in the environment."""
+        return any(env(server.access_token_env) for server in self.servers)
+
 
 @dataclass(frozen=True)
 class Sources:
     x: XSource = field(default_factory=XSource)
     reddit: RedditSource = field(default_factory=RedditSource)
+    bluesky: BlueskySource = field(default_factory=BlueskySource)
+    mastodon: MastodonSource = field(default_factory=MastodonSource)
+
+
+@dataclass(frozen=True)
+class RetrainSettings:
+    # `run` retrains weekly when on, once enough corrections are new since the last candidate.
+    enabled: bool = False
+    every_days: float = ranged(7.0, 0.01)
+    min_new_corrections: int = ranged(50, 1)
+    margin: float = ranged(0.5, 0.0, 100.0)  # most frozen-set macro-recall points a candidate may lose
+    max_minutes: float = ranged(30.0, 0.1)
+    max_steps: int = ranged(600, 1)
 
 
 @dataclass(frozen=True)
@@ -104,6 +182,11 @@ class ClassifierSettings:
     batch_size: int = ranged(32, 1)
     max_length: int = ranged(128, 8, 512)  # tokens; the bundled MiniLM reads at most 512
     int8: bool = True
+    # With int8: "onnx" runs an int8 ONNX graph exported on first use; "torch" quantizes in torch.
+    runtime: str = field(default="onnx", metadata={"choices": ("onnx", "torch")})
+    # Language tag -> Hugging Face model id or local folder for mentions in that language.
+    languages: dict[str, str] = field(default_factory=dict)
+    retrain: RetrainSettings = field(default_factory=RetrainSettings)
 
 
 @dataclass(frozen=True)
@@ -164,6 +247,17 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class OutcomeSettings:
+    """How Earshot judges whether answering worked (reputation/outcomes.py)."""
+
+    silent_hours: int = ranged(72, 1)  # no customer follow-up this long after our reply: silent
+    follow_days: int = ranged(7, 1, 30)  # follow-ups are fetched for replies this recent
+    survey_days: int = ranged(14, 1, 365)  # a CSAT link works this long after it was issued
+    survey_posts_per_hour: int = ranged(20, 1)  # survey submissions allowed per address per hour
+    public_url: str = text("url", "")  # the console's public address, for survey links
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     brands: tuple[Brand, ...] = ()
@@ -173,6 +267,7 @@ class Settings:
     sla: SlaSettings = field(default_factory=SlaSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    outcomes: OutcomeSettings = field(default_factory=OutcomeSettings)
     config_path: str = field(default=str(DEFAULT_CONFIG), metadata={"internal": True})
 
     @property
@@ -180,6 +275,11 @@ class Settings:
         """The database path, resolved against the config file's folder."""
         path = Path(self.storage.path)
         return path if path.is_absolute() else Path(self.config_path).parent / path
+
+    @property
+    def database(self) -> str | Path:
+        """Where the store lives: the PostgreSQL URL when one is set, else the SQLite file."""
+        return os.environ.get(DATABASE_URL_ENV) or self.storage.url or self.db_path
 
     def brand(self, name: str) -> Brand:
         """The configured brand with this name (case-insensitive)."""
@@ -195,12 +295,11 @@ class Settings:
 
     def configured_sources(self) -> list[str]:
         """Sources that are enabled and have their read credentials in the environment."""
-        x, reddit = self.sources.x, self.sources.reddit
         found = []
-        if x.enabled and self.env(x.bearer_token_env):
-            found.append("x")
-        if reddit.enabled and self.env(reddit.client_id_env) and self.env(reddit.client_secret_env):
-            found.append("reddit")
+        for f in dataclasses.fields(self.sources):
+            source = getattr(self.sources, f.name)
+            if source.enabled and source.has_read_credentials(self.env):
+                found.append(f.name)
         return found
 
 
@@ -277,6 +376,11 @@ def _convert(hint, value, path: str, key: str):
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, path, key + ".")
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: '{key}' expected a table, got {_kind(value)}")
+        item = typing.get_args(hint)[1]
+        return {str(k): _convert(item, v, path, f"{key}.{k}") for k, v in value.items()}
     if origin is tuple:
         item = typing.get_args(hint)[0]
         if not isinstance(value, list):
@@ -298,13 +402,32 @@ def _check(f: dataclasses.Field, value, path: str, key: str) -> None:
         if value < low or (high is not None and value > high):
             span = f"from {low} to {high}" if high is not None else f">= {low}"
             raise ConfigError(f"{path}: '{key}' expected a number {span}, got {value}")
+    if "choices" in f.metadata and value not in f.metadata["choices"]:
+        raise ConfigError(f"{path}: '{key}' expected one of {', '.join(f.metadata['choices'])}, got {value!r}")
     rule = f.metadata.get("rule")
     if rule == "nonblank" and not value.strip():
         raise ConfigError(f"{path}: '{key}' must not be empty")
+    if rule == "database_url" and value:
+        _check_database_url(value, path, key)
     if rule == "url" and value and not _is_http_url(value):
         raise ConfigError(
             f"{path}: '{key}' expected an http(s) URL such as https://gateway.example.com "
             f'(or "" for the real API), got {value!r}'
+        )
+
+
+def _check_database_url(value: str, path: str, key: str) -> None:
+    """Refuse a database URL that is not postgresql:// or that carries a password."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ConfigError(f"{path}: '{key}' is not a valid URL") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"{path}: '{key}' expected a URL such as postgresql://earshot@db.example.com/earshot")
+    if parts.password is not None:
+        raise ConfigError(
+            f"{path}: '{key}' must not hold a password: set EARSHOT_DATABASE_PASSWORD in the environment instead"
         )
 
 

@@ -7,7 +7,9 @@ go through the real path, with the network replaced by the prepared pages: the
 collector's page normalization, the cursor engine, and one transaction per page
 (upsert plus cursor) into a fresh SQLite file. Each figure is the median of
 several runs; "re-collect" stores the same pages again (every row an update).
-Reddit is slower because it detects each post's language (X supplies it).
+Reddit is slower because it detects each post's language (X supplies it). Bluesky pages
+are the atproto SDK's own response models; Mastodon pages are mention notifications, 40
+to a page as Mastodon sends them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import settings as settings_mod  # noqa: E402
 import store  # noqa: E402
-from collectors import reddit, x  # noqa: E402
+from collectors import bluesky, mastodon, reddit, x  # noqa: E402
 from collectors.sweep import collect_query  # noqa: E402
 
 PAGE = 100
@@ -93,6 +95,69 @@ def reddit_pages(count: int, rng: random.Random) -> list[dict]:
     return pages
 
 
+def bluesky_pages(count: int, rng: random.Random) -> list:
+    """searchPosts responses (the SDK's own models, as its Client returns them) with cursors, newest first."""
+    from atproto import models
+
+    pages, stamp = [], 1_790_000_000
+    for number in range(count):
+        posts = []
+        for i in range(PAGE):
+            stamp -= 30
+            at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(stamp))
+            did = f"did:plc:bench{rng.randint(1, 5000):06d}"
+            uri = f"at://{did}/app.bsky.feed.post/3bench{number:04d}{i:03d}"
+            posts.append({
+                "uri": uri, "cid": f"bafybench{number:04d}{i:03d}", "indexedAt": at, "likeCount": rng.randint(0, 90),
+                "author": {"did": did, "handle": f"user{did[-6:]}.bsky.social", "displayName": "User"},
+                "record": {"$type": "app.bsky.feed.post", "text": text(rng, "Lumina Mobile", "luminamobile.bsky.social"),
+                           "createdAt": at, "langs": ["en"]},
+            })  # fmt: skip
+        body = {"posts": posts, "cursor": f"page{number + 1}" if number < count - 1 else None}
+        pages.append(models.get_or_create(body, models.AppBskyFeedSearchPosts.Response))
+    return pages
+
+
+def mastodon_pages(count: int, rng: random.Random) -> list[list[dict]]:
+    """Mention notifications (status entities inside), newest first, 40 to a page as Mastodon sends them."""
+    pages, serial = [], 120_000_000_000_000_000
+    for _ in range(count * PAGE // 40):
+        page = []
+        for _ in range(40):
+            serial -= 1000
+            user = f"user{rng.randint(1, 5000)}"
+            status = {
+                "id": str(serial), "uri": f"https://other.example/users/{user}/statuses/{serial}",
+                "url": f"https://other.example/@{user}/{serial}", "created_at": "2026-03-02T09:41:07.000Z",
+                "content": f"<p>{text(rng, 'Lumina Mobile', 'LuminaMobile')}</p>", "visibility": "public",
+                "language": "en", "account": {"id": "9", "username": user, "acct": f"{user}@other.example",
+                "url": f"https://other.example/@{user}", "followers_count": rng.randint(0, 50_000)},
+                "mentions": [], "favourites_count": rng.randint(0, 90), "reblogs_count": 0, "replies_count": 0,
+            }  # fmt: skip
+            page.append({"id": str(serial + 1), "type": "mention", "status": status})
+        pages.append(page)
+    return pages
+
+
+def bluesky_collector(settings, pages: list) -> bluesky.BlueskyCollector:
+    """A Bluesky collector whose API calls return the prepared pages, follower counts already known."""
+    collector = bluesky.BlueskyCollector(settings, "luminamobile.bsky.social", "bench")
+    collector.reach = {p.author.did: 10 for page in pages for p in page.posts}
+    feed = iter(pages)
+    collector._call = lambda endpoint, call: next(feed)
+    return collector
+
+
+def mastodon_collector(settings, pages: list) -> mastodon.MastodonCollector:
+    """A Mastodon collector (the shipped config's server) whose API calls return the prepared pages."""
+    collector = mastodon.MastodonCollector(settings, [(settings.sources.mastodon.servers[0], "bench")], [])
+    server = next(iter(collector.servers.values()))
+    server.account = {"id": "1", "acct": "LuminaMobile", "username": "LuminaMobile"}
+    feed = iter(pages)
+    collector._call = lambda server, endpoint, call: next(feed)
+    return collector
+
+
 def x_collector(settings, pages: list[dict]) -> x.XCollector:
     """An X collector whose API calls return the prepared pages in order."""
     collector = x.XCollector(settings, {"bearer_token": "bench"})
@@ -125,8 +190,9 @@ def one_run(settings, make: Callable, pages: list[dict], repeat: bool) -> float:
             elapsed = time.perf_counter() - started
         db.close()
     stored = tally.updated if repeat else tally.new
-    if stored != len(pages) * PAGE:
-        raise SystemExit(f"expected {len(pages) * PAGE} rows, stored {tally}")
+    expected = sum(len(p) if isinstance(p, list) else PAGE for p in pages)
+    if stored != expected:
+        raise SystemExit(f"expected {expected} rows, stored {tally}")
     return stored / elapsed
 
 
@@ -153,6 +219,20 @@ def main() -> None:
     reddit.detect_language("warm up the language profiles once")
     for line in measure("reddit", settings, reddit_collector, reddit_pages(args.reddit_pages, rng), args.runs):
         print(line)
+    for line in measure("bluesky", settings, bluesky_collector, bluesky_pages(args.pages, rng), args.runs):
+        print(line)
+    pages = mastodon_pages(args.pages, rng)
+    settings = mastodon_settings(settings, len(pages[0]))
+    for line in measure("mastodon", settings, mastodon_collector, pages, args.runs):
+        print(line)
+
+
+def mastodon_settings(settings, size: int):
+    """The settings with Mastodon's page size matching the prepared pages (a full page means more follow)."""
+    import dataclasses
+
+    source = dataclasses.replace(settings.sources.mastodon, page_size=size)
+    return dataclasses.replace(settings, sources=dataclasses.replace(settings.sources, mastodon=source))
 
 
 if __name__ == "__main__":

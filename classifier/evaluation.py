@@ -8,12 +8,13 @@ from classifier import metrics
 from classifier.data import read_labeled
 from classifier.model import get_model
 from classifier.network import LABELS
+from classifier.versions import configured_version
 
 
 def evaluate_file(path: Path, settings) -> dict:
-    """Metrics of the configured model on labeled data, scored exactly as production scores mentions."""
+    """Metrics of the active model version on labeled data, scored exactly as production scores mentions."""
     labeled = read_labeled(path)
-    model = get_model(settings)
+    model = get_model(settings, configured_version(settings))
     predicted = [LABELS.index(s.label) for s in model.score(labeled.texts)]
     return {"model": model.name, "data": str(path), **metrics.report(labeled.labels, predicted)}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -14,6 +15,10 @@ from classifier.network import LABELS, ModelUnavailable, backbone_path, pad, rea
 
 BUNDLED = "bundled"
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+# Where int8 ONNX graphs go when no data folder is given (the console passes its own).
+DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "instance" / "models" / "onnx"
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BUNDLED", "ModelUnavailable", "Sentiment", "SentimentModel", "get_model", "load_model"]
 
@@ -104,11 +109,11 @@ class SentimentModel:
         ]
 
 
-def bundled_version(folder: Path = BUNDLED_DIR) -> str:
-    """'bundled:<adapter name>@<first 10 hex of the adapter's sha256>'."""
+def bundled_version(folder: Path = BUNDLED_DIR, label: str = BUNDLED) -> str:
+    """'<label>:<adapter name>@<first 10 hex of the adapter's sha256>'; label is the version."""
     config = read_adapter_config(folder)
     digest = hashlib.sha256((folder / "adapter.safetensors").read_bytes()).hexdigest()[:10]
-    return f"{BUNDLED}:{config['name']}@{digest}"
+    return f"{label}:{config['name']}@{digest}"
 
 
 def quantized(network):
@@ -124,20 +129,34 @@ def quantized(network):
         return torch.ao.quantization.quantize_dynamic(network, {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def _load_bundled(max_length: int, batch_size: int, folder: Path, int8: bool = False) -> SentimentModel:
-    """The packaged MiniLM plus Earshot's adapter, LoRA merged in."""
+def _onnx_network(folder: Path, cache_dir: Path):
+    """The adapter's int8 ONNX graph in a session, or None (logged) when ONNX Runtime cannot run it."""
+    from classifier import fast
+
+    try:
+        return fast.OnnxNetwork(fast.cached_graph(folder, cache_dir))
+    except fast.OnnxUnavailable as exc:
+        log.warning("scoring with torch instead of ONNX Runtime: %s", exc)
+        return None
+
+
+def _load_bundled(max_length: int, batch_size: int, folder: Path, int8: bool = False,
+                  runtime: str = "torch", cache_dir: Path | None = None, label: str = BUNDLED) -> SentimentModel:  # fmt: skip
+    """The packaged MiniLM plus an Earshot adapter, LoRA merged in; ONNX int8 when asked and possible."""
     from transformers import AutoTokenizer
 
     from classifier.network import load_adapted
 
     config = read_adapter_config(folder)
     try:
-        network = load_adapted(folder)
         tokenizer = AutoTokenizer.from_pretrained(str(backbone_path()))
+        network = _onnx_network(folder, cache_dir or DEFAULT_CACHE) if runtime == "onnx" else None
+        suffix = "+onnx-int8" if network is not None else "+int8" if int8 else ""
+        if network is None:
+            network = quantized(load_adapted(folder)) if int8 else load_adapted(folder)
     except OSError as exc:
         raise ModelUnavailable(f"cannot load the bundled model: {exc}") from None
-    name = bundled_version(folder) + ("+int8" if int8 else "")
-    network = quantized(network) if int8 else network
+    name = bundled_version(folder, label) + suffix
     return SentimentModel(network, tokenizer, config["labels"], name, max_length, batch_size)
 
 
@@ -163,14 +182,19 @@ _CACHE_LOCK = threading.Lock()
 
 
 def load_model(
-    name: str = BUNDLED, max_length: int = 128, batch_size: int = 32, int8: bool = False
-) -> SentimentModel:
-    """The named model, built on first use and then shared by the whole process."""
-    key = (name, max_length, batch_size, int8)
+    name: str = BUNDLED, max_length: int = 128, batch_size: int = 32, int8: bool = False,
+    runtime: str = "torch", cache_dir: Path | None = None, version: tuple[str, Path] | None = None,
+) -> SentimentModel:  # fmt: skip
+    """The named model, built on first use and then shared by the whole process.
+
+    `version` is (label, adapter folder) of a model version; the bundled adapter by default.
+    """
+    label, folder = version or (BUNDLED, BUNDLED_DIR)
+    key = (name, max_length, batch_size, int8, runtime, label, str(folder))
     with _CACHE_LOCK:
         if key not in _CACHE:
             if name == BUNDLED:
-                _CACHE[key] = _load_bundled(max_length, batch_size, BUNDLED_DIR, int8)
+                _CACHE[key] = _load_bundled(max_length, batch_size, folder, int8, runtime, cache_dir, label)
             else:
                 model = _load_hub(name, max_length, batch_size)
                 if int8:
@@ -179,7 +203,15 @@ def load_model(
         return _CACHE[key]
 
 
-def get_model(settings) -> SentimentModel:
-    """The model configured in `[classifier]`."""
+def models_dir(settings) -> Path:
+    """Earshot's model files (versions, ONNX graphs): `models/` next to the database file."""
+    return settings.db_path.parent / "models"
+
+
+def get_model(settings, version: tuple[str, Path] | None = None) -> SentimentModel:
+    """The model configured in `[classifier]`, as the given version of the bundled adapter."""
     config = settings.classifier
-    return load_model(config.model, config.max_length, config.batch_size, config.int8)
+    return load_model(
+        config.model, config.max_length, config.batch_size, config.int8,
+        config.runtime if config.int8 else "torch", models_dir(settings) / "onnx", version,
+    )  # fmt: skip

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,8 +15,8 @@ from pathlib import Path
 import clock
 import formats
 import store
-from classifier import urgency
-from classifier.model import Sentiment, SentimentModel, get_model
+from classifier import urgency, versions
+from classifier.model import ModelUnavailable, Sentiment, SentimentModel, get_model, load_model
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,9 +72,37 @@ def rank(row: dict, sentiment: Sentiment, settings: Settings, now: datetime) -> 
     return urgency.score(signals, settings.urgency, settings.sla.target_minutes)
 
 
+def language_key(tag: str | None) -> str:
+    """The primary subtag of a language tag, lower case: 'th-TH' -> 'th'."""
+    return (tag or "").strip().lower().replace("_", "-").split("-")[0]
+
+
+def routed_model(name: str, settings: Settings) -> SentimentModel:
+    """The model a language is routed to in `[classifier.languages]`, loaded once."""
+    config = settings.classifier
+    return load_model(name, config.max_length, config.batch_size)
+
+
+def score_texts(model: SentimentModel, rows: list[dict], settings: Settings) -> list[Sentiment]:
+    """Sentiment per row: the main model, or the model its language is routed to (trusted for it)."""
+    routes = settings.classifier.languages
+    groups: dict[str | None, list[int]] = {}
+    for i, row in enumerate(rows):
+        key = language_key(row.get("language"))
+        groups.setdefault(key if key in routes else None, []).append(i)
+    result: list[Sentiment] = [None] * len(rows)  # type: ignore[list-item]
+    for key, indexes in groups.items():
+        chosen = model if key is None else routed_model(routes[key], settings)
+        texts = [rows[i].get("text") or "" for i in indexes]
+        found = chosen.score(texts, [rows[i].get("language") for i in indexes])
+        for i, sentiment in zip(indexes, found, strict=True):
+            result[i] = sentiment if key is None else dataclasses.replace(sentiment, low_confidence=False)
+    return result
+
+
 def score_rows(model: SentimentModel, rows: list[dict], settings: Settings, now: datetime) -> list[dict]:
     """Sentiment and urgency fields for each row, in order."""
-    sentiments = model.score([r.get("text") or "" for r in rows], [r.get("language") for r in rows])
+    sentiments = score_texts(model, rows, settings)
     results = []
     for row, sentiment in zip(rows, sentiments, strict=True):
         result = rank(row, sentiment, settings, now)
@@ -98,18 +128,37 @@ def classify_pending(
 ) -> int:
     """Score every unscored mention (every mention with rescore), then refresh waiting urgencies."""
     total = store.count_unscored(db, rescore)
-    done, after = 0, 0
+    done = 0
     if total:
-        model = get_model(settings)
+        model = get_model(settings, versions.active_version(db, settings))
         echo(f"Scoring {total} mentions with {model.name}...")
-        while rows := store.mentions_to_score(db, after, CHUNK, rescore):
-            scored = score_rows(model, rows, settings, clock.now())
-            store.save_scores(db, [{"id": r["id"], **s} for r, s in zip(rows, scored, strict=True)])
-            done, after = done + len(rows), rows[-1]["id"]
-            echo(f"  {done}/{total} scored")
+        done = _score_batches(db, model, settings, lambda after: store.mentions_to_score(db, after, CHUNK, rescore),
+                              lambda n: echo(f"  {n}/{total} scored"))  # fmt: skip
     refreshed = refresh_urgency(db, settings, clock.now())
     if refreshed:
         echo(f"Refreshed urgency of {refreshed} mentions waiting for a response.")
+    return done
+
+
+def _score_batches(db, model: SentimentModel, settings: Settings, next_rows: Callable[[int], list[dict]],
+                   progress: Callable[[int], None]) -> int:  # fmt: skip
+    """Score batches from `next_rows(after_id)` until it runs dry, each saved in its own short transaction."""
+    done, after = 0, 0
+    while rows := next_rows(after):
+        scored = score_rows(model, rows, settings, clock.now())
+        store.save_scores(db, [{"id": r["id"], **s} for r, s in zip(rows, scored, strict=True)])
+        done, after = done + len(rows), rows[-1]["id"]
+        progress(done)
+    return done
+
+
+def rescore_open(db, settings: Settings, echo: Callable[[str], None] = log.info) -> int:
+    """Score every open mention again with the active version, after a promotion or rollback."""
+    model = get_model(settings, versions.active_version(db, settings))
+    echo(f"Re-scoring open mentions with {model.name}...")
+    done = _score_batches(db, model, settings, lambda after: store.open_mentions_to_score(db, after, CHUNK),
+                          lambda n: echo(f"  {n} re-scored"))  # fmt: skip
+    echo(f"Re-scored {done} open mentions.")
     return done
 
 
@@ -175,7 +224,7 @@ def score_file(
     """Score an import-format JSONL file into another, keeping every input field."""
     handles = _brand_handles(settings, brand)
     result = FileResult()
-    model = get_model(settings)
+    model = get_model(settings, versions.configured_version(settings))
     now = clock.now()
     with target.open("w", encoding="utf-8") as out:
         for rows in _chunked(read_mentions(source, result), CHUNK):
@@ -195,3 +244,30 @@ def _brand_handles(settings: Settings, brand: str | None) -> tuple[str, ...]:
         return ()
     found = settings.brand(brand)
     return tuple(found.handles("x")) + tuple(found.handles("reddit"))
+
+
+def rescore_in_background(settings, echo: Callable[[str], None] = log.info) -> threading.Thread:
+    """Re-score open mentions with the active version on a thread with its own connection."""
+
+    def work() -> None:
+        db = store.connect(settings.database)
+        try:
+            rescore_open(db, settings, echo)
+        except ModelUnavailable as exc:
+            log.error("re-scoring after a model change failed: %s", exc)
+        finally:
+            db.close()
+
+    thread = threading.Thread(target=work, name="earshot-rescore", daemon=True)
+    thread.start()
+    _RESCORING.append(thread)
+    return thread
+
+
+_RESCORING: list[threading.Thread] = []
+
+
+def wait_for_rescoring(timeout: float | None = None) -> None:
+    """Wait for the background re-scoring this process started (tests and shutdown use it)."""
+    while _RESCORING:
+        _RESCORING.pop().join(timeout)

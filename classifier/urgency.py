@@ -91,10 +91,11 @@ INTENT_CUES: dict[str, tuple[float, str]] = {
         _chunks("พัสดุ", "ของยังไม่ถึง", "ยังไม่ได้รับ", "ส่งของ", "ขนส่ง", "คนส่งของ", "ของหาย", "เลขพัสดุ"),
     ])),
     "cancellation": (0.8, "|".join([
-        _words(r"cancel\w*", r"switch(?:ing)? to", r"leaving (?:you|for)", r"done with", r"last straw",
+        _words(r"cancel\w*", r"switch(?:ing|ed)? to", r"leaving (?:you|for)", r"done with", r"last straw",
+               r"clos(?:e|ing) my account", r"(?:moving|moved) to", r"i'?m leaving",
                r"port(?:ing)? my number", r"never (?:using|ordering|buying)"),
         _words(r"cancelar\w*", r"darme de baja", r"me cambio a", r"cambiarme a", r"me voy a"),
-        _chunks("ยกเลิก", "ย้ายค่าย", "เลิกใช้"),
+        _chunks("ยกเลิก", "ย้ายค่าย", "เลิกใช้", "เปลี่ยนไปใช้", "ย้ายไปใช้", "ไม่ใช้แล้ว"),
     ])),
     "question": (0.5, "|".join([
         r"[?？¿]",

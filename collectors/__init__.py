@@ -1,6 +1,6 @@
-"""Collectors: pull brand mentions from X and Reddit into the store, and post replies.
+"""Collectors: pull brand mentions from X, Reddit, Bluesky and Mastodon into the store, and post replies.
 
-Importing this package loads neither tweepy nor praw; they load when a collector is built.
+Importing this package loads no network SDK; each loads when its collector is built.
 See ``collectors/base.py`` for the contract the console relies on.
 """
 
@@ -13,12 +13,11 @@ from collectors.base import (
     ReplyRestricted,
     ReplyResult,
     SourceDisabled,
-    collector_for,
-    composer_url,
-    replier_for,
 )
+from collectors.registry import PLATFORMS, collector_for, composer_url, label, replier_for, reply_limit
 
 __all__ = [
+    "PLATFORMS",
     "Collector",
     "CollectorError",
     "CredentialsError",
@@ -29,5 +28,7 @@ __all__ = [
     "SourceDisabled",
     "collector_for",
     "composer_url",
+    "label",
     "replier_for",
+    "reply_limit",
 ]

@@ -1,9 +1,12 @@
 """The collector contract: the normalized Mention row, the Collector interface, reply outcomes.
 
-For the console (web/), the stable entry points are:
+This module imports no network module: the networks are listed in
+``collectors/registry.py``, which imports them only when they are needed.
+
+For the console (web/), the stable entry points (from ``collectors.registry``) are:
 
 - ``collectors.replier_for(settings, platform) -> Collector | None``: a collector able
-  to post replies on "x" or "reddit", or None when that platform's reply
+  to post replies on a registered network, or None when that platform's reply
   credentials are not in the environment or are malformed (then offer
   ``composer_url``). It never touches the network and never raises.
 - ``Collector.reply(mention, text) -> ReplyResult(external_id, url)``: post ``text``
@@ -50,7 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("earshot.collectors")
 
-PLATFORMS = ("x", "reddit")
 T = TypeVar("T")
 
 
@@ -230,45 +232,22 @@ def refuse_competitor(settings: Settings, mention: dict) -> None:
             raise PlatformError(f"{brand.name} is a competitor; Earshot never replies for it.")
 
 
+def count(value: Any) -> int:
+    """A non-negative count from an API's metrics field (missing or malformed means 0)."""
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def str_or_none(value: Any) -> str | None:
+    """An id as text, or None."""
+    return str(value) if value not in (None, "") else None
+
+
+def is_digits(value: Any) -> bool:
+    """Whether an id is plain ASCII digits (the ones that compare as numbers; int() takes nothing else safely)."""
+    text = str(value if value is not None else "")
+    return text.isascii() and text.isdigit()
+
+
 def handle_set(brand: Brand, platform: str) -> set[str]:
     """The brand's handles on a platform, lower-cased for comparison."""
     return {h.lower().lstrip("@") for h in brand.handles(platform)}
-
-
-# --- Factories the CLI and console call ---------------------------------------------
-
-
-def collector_for(settings: Settings, platform: str) -> Collector:
-    """The collector for a platform; raise SourceDisabled (one line) when it cannot run."""
-    if platform == "x":
-        from collectors import x
-
-        return x.build(settings)
-    if platform == "reddit":
-        from collectors import reddit
-
-        return reddit.build(settings)
-    raise SourceDisabled(f"{platform}: unknown source (expected one of: {', '.join(PLATFORMS)})")
-
-
-def replier_for(settings: Settings, platform: str) -> Collector | None:
-    """A collector that can post replies on ``platform``, or None when reply credentials are missing or unusable."""
-    try:
-        if platform == "x":
-            from collectors import x
-
-            return x.build_replier(settings)
-        if platform == "reddit":
-            from collectors import reddit
-
-            return reddit.build_replier(settings)
-    except CredentialsError as exc:
-        log.warning("%s replies are off: %s", platform, exc)
-    return None
-
-
-def composer_url(mention: dict) -> str:
-    """Where staff can reply by hand on the platform itself."""
-    if mention.get("platform") == "x":
-        return f"https://x.com/intent/post?in_reply_to={mention['external_id']}"
-    return mention.get("url") or ""

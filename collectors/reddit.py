@@ -224,6 +224,7 @@ class RedditCollector(Collector):
                 found.append(Query("comments", f"comments:r/{subs}", brand, params))
         if self.can_post:
             found.append(Query("inbox", "inbox:mentions"))
+            found.append(Query("replies", "inbox:comment_replies"))  # follow-ups: answers to our comments
         return found
 
     def fetch_page(self, query: Query, since: Any, until: Any, token: str | None) -> Page:
@@ -238,6 +239,8 @@ class RedditCollector(Collector):
             params.update(q=search_q(query.params["term"]), sort="new", t="all", restrict_sr=restrict, type="link")
         elif query.kind == "comments":
             path = f"/r/{query.params['subs']}/comments"
+        elif query.kind == "replies":
+            path = "/message/comments"
         else:
             path = "/message/mentions"
         return self._page(self._get(path, params), query, since)
@@ -275,7 +278,8 @@ class RedditCollector(Collector):
                 continue
             karma = reach.get(str(data.get("author_fullname")), 0)
             try:
-                rows.append(to_mention(kind, data, brand, query.key, karma, self.can_post, via_inbox=query.kind == "inbox"))
+                inbox = query.kind in ("inbox", "replies")
+                rows.append(to_mention(kind, data, brand, query.key, karma, self.can_post, via_inbox=inbox))
             except (AttributeError, TypeError, ValueError, OverflowError):
                 log.warning("Reddit %s: skipped item %s with malformed fields", query.key, data.get("name"))
         return rows

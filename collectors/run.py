@@ -16,19 +16,19 @@ from pathlib import Path
 
 import clock
 import store
+from background import classify_pending
 from collectors.base import (
-    PLATFORMS,
     Collector,
     CollectorError,
     CredentialsError,
     PlatformError,
     RateLimited,
     SourceDisabled,
-    collector_for,
     iso,
 )
+from collectors.registry import collector_for, default_sources
 from collectors.sweep import Tally, collect_query
-from runtime import classify_pending
+from reputation import outcomes
 from settings import Settings
 
 log = logging.getLogger("earshot.collectors")
@@ -101,17 +101,39 @@ def collect_lock(db_path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def run_lock(db, settings: Settings, sources: list[str]):
+    """What keeps two runs of a source apart: an advisory lock per source on PostgreSQL (any machine), else the file lock."""
+    if db.dialect != "postgresql":
+        return collect_lock(settings.db_path)
+    return _source_locks(db, sources)
+
+
+@contextmanager
+def _source_locks(db, sources: list[str]) -> Iterator[None]:
+    """Hold each source's advisory lock; raise CollectionLocked naming a source another run is collecting."""
+    from store import postgres
+
+    try:
+        with postgres.advisory_locks(db, [f"earshot.collect.{name}" for name in sources]):
+            yield
+    except postgres.LockHeld as exc:
+        source = str(exc).rsplit(".", 1)[-1]
+        raise CollectionLocked(f"another collection run is collecting {source} from this database; not starting a second one") from None
+
+
 def collect(settings: Settings, sources: list[str] | None = None, echo: Echo = log.info, classify: bool = True) -> list[SourceResult]:
     """Run each requested source once under the lock; classify what arrived; return the results."""
-    db = store.connect(settings.db_path)
+    db = store.connect(settings.database)
     try:
-        with collect_lock(settings.db_path):
+        names = sources or default_sources(settings)
+        with run_lock(db, settings, names):
             results = []
-            for name in sources or PLATFORMS:
+            for name in names:
                 results.append(collect_source(db, settings, name))
                 echo(results[-1].summary())
             if classify and sum(r.tally.new for r in results):
                 classify_pending(db, settings, echo)
+            outcomes.refresh(db, settings)  # follow-ups that arrived decide how answered mentions turned out
     finally:
         db.close()
     return results

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import clock
 import store
+from background import PeriodicJob
 from collectors.run import CollectionLocked, collect
-from runtime import PeriodicJob
 from settings import Settings
 
 log = logging.getLogger("earshot.collectors")
@@ -20,7 +20,7 @@ TICK_SECONDS = 30.0
 def due_sources(settings: Settings, now: datetime | None = None) -> list[str]:
     """Configured sources whose last run started at least poll_minutes ago (or never ran)."""
     now = now or clock.now()
-    db = store.connect(settings.db_path)
+    db = store.connect(settings.database)
     try:
         due = []
         for name in settings.configured_sources():
@@ -52,7 +52,7 @@ def start_background(
     if not sources:
         echo("Background collection is off: no source has credentials in the environment.")
         return None
-    store.connect(settings.db_path).close()  # migrate here, not in the thread, so no one races the schema
+    store.connect(settings.database).close()  # migrate here, not in the thread, so no one races the schema
     plan = ", ".join(f"{name} every {getattr(settings.sources, name).poll_minutes} min" for name in sources)
     echo(f"Collecting in the background: {plan}.")
     return PeriodicJob("earshot-collect", lambda: run_due(settings, echo), tick).start()

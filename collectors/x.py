@@ -11,7 +11,7 @@ import requests
 import tweepy
 
 import store
-from collectors import http
+from collectors import followups, http
 from collectors.base import (
     Collector,
     CredentialsError,
@@ -50,6 +50,8 @@ RESTRICTION_MARK = "reply to this conversation is not allowed"
 UNDETERMINED = {"und", "zxx", "art"}  # X's codes for "no language"; codes starting "q" are X-specific too
 DEFAULT_RESET_SECONDS = 15 * 60  # X's rate-limit window, when a 429 carries no reset header
 META_USER_ID = "x.user_id:"
+SEARCH_DAYS = 7  # X's recent search reaches back a week
+FOLLOWUP_CHUNK = 10  # reply ids per follow-up search: "in_reply_to_tweet_id:<id>" joined by OR stays under 512 characters
 
 
 # --- Building ---------------------------------------------------------------------
@@ -83,6 +85,11 @@ def build(settings: Settings, retries: int = 3, backoff: float = 2.0) -> XCollec
     if not keys["bearer_token"]:
         raise SourceDisabled(f"{src.bearer_token_env} is not set")
     return XCollector(settings, keys, retries=retries, backoff=backoff)
+
+
+def composer_url(mention: dict) -> str:
+    """X's reply intent link for a mention (registry hook)."""
+    return f"https://x.com/intent/post?in_reply_to={mention['external_id']}"
 
 
 def build_replier(settings: Settings) -> XCollector | None:
@@ -239,6 +246,7 @@ class XCollector(Collector):
         http.mount(self.client.session, ORIGIN, settings.sources.x.api_base)
         self.user_ids: dict[str, str] = {}
         self.exhausted: dict[str, RateLimited] = {}
+        self.followup_targets: list[dict] = []
 
     # Reading
 
@@ -262,6 +270,7 @@ class XCollector(Collector):
             except (PlatformError, RateLimited) as exc:
                 timelines = words_list([f"@{name}" for name in batch])
                 problems.append(f"users lookup: {exc}; the mentions timelines of {timelines} were not read")
+        self.followup_targets = followups.recent_targets(db, self.settings, "x", SEARCH_DAYS)
         return problems
 
     def _lookup_users(self, db, usernames: list[str]) -> None:
@@ -288,7 +297,7 @@ class XCollector(Collector):
             for handle in brand.x.handles:
                 if handle.lower() in self.user_ids:
                     found.append(Query("mentions", f"mentions:@{handle}", brand, {"handle": handle}))
-        return found
+        return found + followups.queries(self.settings, self.followup_targets, FOLLOWUP_CHUNK)
 
     def fetch_page(self, query: Query, since: Any, until: Any, token: str | None) -> Page:
         """One page of a search or mentions timeline between since_id and until_id."""
@@ -297,6 +306,8 @@ class XCollector(Collector):
             "since_id": since, "until_id": until, "expansions": EXPANSIONS,
             "tweet_fields": TWEET_FIELDS, "user_fields": USER_FIELDS,
         }  # fmt: skip
+        if query.kind == "followups":
+            return self._followup_page(query, since, until, token)
         if query.kind == "search":
             params = {**common, "query": query.params["q"], "max_results": min(max(size, 10), 100), "next_token": token}
             body = self._call("search", self.client.search_recent_tweets, **params)
@@ -305,6 +316,19 @@ class XCollector(Collector):
             params = {**common, "id": user_id, "max_results": min(max(size, 5), 100), "pagination_token": token}
             body = self._call("mentions", self.client.get_users_mentions, **params)
         return self._page(body, query)
+
+    def _followup_page(self, query: Query, since: Any, until: Any, token: str | None) -> Page:
+        """One page of the posts answering our replies: a recent search by in_reply_to_tweet_id."""
+        ids = query.params["ids"]
+        q = " OR ".join(f"in_reply_to_tweet_id:{i}" for i in ids)
+        low = followups.since_for(since, ids)
+        params = {
+            "query": q, "since_id": low, "until_id": until, "next_token": token, "expansions": EXPANSIONS,
+            "tweet_fields": TWEET_FIELDS, "user_fields": USER_FIELDS,
+            "max_results": min(max(self.settings.sources.x.page_size, 10), 100),
+        }  # fmt: skip
+        page = self._page(self._call("search", self.client.search_recent_tweets, **params), query)
+        return followups.with_position(page, ids)
 
     def _page(self, body: dict, query: Query) -> Page:
         """Normalize one response body into a Page, keeping whatever is usable."""

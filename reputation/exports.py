@@ -7,8 +7,10 @@ import io
 from collections.abc import Iterable, Iterator
 
 import formats
+from reputation import outcome_metrics, retention
+from reputation import themes as improvements
 
-SECTIONS = ("volume", "share_of_voice", "themes", "terms", "responses")
+SECTIONS = ("volume", "share_of_voice", "themes", "terms", "responses", "outcomes", "retention", "improvements")
 
 
 def cell(value) -> object:
@@ -34,6 +36,9 @@ def tables(data: dict) -> dict[str, tuple[list[str], list[list]]]:
                    for t in themes["terms"]]),
         "responses": (["who", "received_or_assigned", "first_responses", "response_rate_percent",
                        "median_minutes", "p90_minutes", "within_sla_percent"], _response_rows(responses)),
+        "outcomes": (outcome_metrics.CSV_HEADER, outcome_metrics.table_rows(data["outcomes"])),
+        "retention": (retention.CSV_HEADER, retention.table_rows(data["retention"])),
+        "improvements": (improvements.CSV_HEADER, improvements.table_rows(data["improvements"])),
     }  # fmt: skip
 
 

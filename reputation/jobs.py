@@ -8,9 +8,9 @@ from datetime import datetime
 
 import clock
 import store
+from background import PeriodicJob
 from reputation import notify, spikes
 from reputation.filters import parse_span
-from runtime import PeriodicJob
 from settings import Settings
 
 log = logging.getLogger("earshot.reputation")
@@ -18,7 +18,7 @@ log = logging.getLogger("earshot.reputation")
 
 def run_once(settings: Settings, now: datetime | None = None, deliver: bool = True) -> dict:
     """Check every watched brand once and send due deliveries (none when not `deliver`); return what happened."""
-    db = store.connect(settings.db_path)
+    db = store.connect(settings.database)
     try:
         return check_and_deliver(db, settings, deliver=deliver, now=now)
     finally:

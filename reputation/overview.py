@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 import store
-from reputation import metrics, terms
+from reputation import metrics, outcome_metrics, retention, terms
+from reputation import themes as themes_over_time
 from reputation.filters import Filters, buckets
 from settings import Settings
 
@@ -79,4 +80,8 @@ def build(db, settings: Settings, filters: Filters) -> dict:
     result["volume"] = volume(db, settings, filters, platforms)
     result["themes"] = themes(db, settings, filters, platforms)
     result["responses"] = responses(db, settings, filters, platforms, result["volume"]["own_mentions"])
+    result["outcomes"] = outcome_metrics.figures(db, settings, filters, platforms)
+    result["retention"] = retention.figures(db, settings, filters)
+    result["improvements"] = {"weekly": themes_over_time.weekly(db, settings, filters),
+                              "fixes": themes_over_time.fix_effects(db, settings, filters)}  # fmt: skip
     return result

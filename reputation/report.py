@@ -11,7 +11,7 @@ import jinja2
 
 import clock
 import store
-from reputation import overview, svg
+from reputation import outcome_metrics, overview, svg
 from reputation.filters import Filters
 from settings import Settings
 
@@ -78,6 +78,7 @@ def render(db, settings: Settings, filters: Filters, now: datetime | None = None
     alerts = alerts_in(db, filters, filters.brands(settings))
     template = _environment().get_template("report.html")
     return template.render(data=data, charts=charts(data), filters=filters, alerts=alerts,
+                           outcome_groups=outcome_metrics.GROUPS,
                            generated=store.utc_text(now or clock.now()), labels=[
                                bucket_label(r["start"], filters.bucket) for r in data["volume"]["rows"]])  # fmt: skip
 

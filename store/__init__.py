@@ -10,6 +10,7 @@ public names below are the whole interface:
 - scoring: the classifier's queue and where scores are saved
 - inbox: the inbox, its filters and search, one mention's page
 - people: author profiles, history, returning customers, thank-yous
+- customers: one person's accounts linked across networks, and their history on all of them
 - work: status, assignment, tags, notes, corrections, claims, replies, saved replies
 - users: staff accounts, login sessions, the login throttle, the audit trail
 - collection: collector cursors and run history
@@ -57,6 +58,17 @@ from .common import (  # noqa: F401
     utc_text,
     utcnow,
 )
+from .customers import (  # noqa: F401
+    CustomerError,
+    customer_accounts,
+    customer_mentions,
+    customer_replies,
+    find_account,
+    is_returning,
+    link_account,
+    thank_you_customers,
+    unlink_account,
+)
 from .db import (  # noqa: F401
     Database,
     connect,
@@ -92,6 +104,8 @@ from .mentions import (  # noqa: F401
     mention_ids,
     upsert_mentions,
 )
+from .models import *  # noqa: F401,F403
+from .outcomes import *  # noqa: F401,F403
 from .people import (  # noqa: F401
     author_mentions,
     author_replies,
@@ -118,9 +132,12 @@ from .schema import (  # noqa: F401
     migration,
 )
 from .scoring import (  # noqa: F401
+    LEASE_SECONDS,
+    claimed_for_scoring,
     count_unscored,
     mentions_awaiting_refresh,
     mentions_to_score,
+    save_claimed_scores,
     save_scores,
     save_urgency,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .common import WRITE_WAIT_SECONDS, StoreError, _when_unlocked, begin_immediate
+from .postgres import connect_postgres, is_postgres_url
 from .schema import apply_migrations
 
 
@@ -24,6 +25,7 @@ class Database(sqlite_utils.Database):
     """
 
     wait_seconds = WRITE_WAIT_SECONDS
+    dialect = "sqlite"  # store modules branch on this where PostgreSQL needs other SQL
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:
@@ -43,7 +45,9 @@ class Database(sqlite_utils.Database):
 
 
 def connect(path: str | Path, migrate: bool = True) -> Database:
-    """Open the database in WAL mode, applying any pending migrations."""
+    """Open the database in WAL mode (or a postgresql:// URL), applying any pending migrations."""
+    if is_postgres_url(path):
+        return connect_postgres(path, migrate)
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import sqlite3
 import time
 
 from .common import ACTIVE_SQL, ACTIVE_STATUSES, STATUSES, _marks, utcnow
+from .outcomes import outcome_condition
 
 # Named queries for the web console (web/). Lists select only the columns a
 # page shows, never `raw`, so a page of 50 stays small on a big database.
@@ -56,11 +57,18 @@ def _inbox_where(filters: dict) -> tuple[str, list]:
     if filters.get("tag"):
         clauses.append("m.id IN (SELECT mention_id FROM tags WHERE tag = ?)")
         params.append(filters["tag"])
+    if filters.get("outcome"):
+        clauses.append(outcome_condition(filters["outcome"]))
     for term in (t for t in (filters.get("q") or "").split() if len(t) < 3):
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _contains(term)
         clauses.append("(m.text LIKE ? ESCAPE '\\' OR m.author_handle LIKE ? ESCAPE '\\')")
         params.extend([pattern, pattern])
-    return " AND ".join(clauses) or "1", params
+    return " AND ".join(clauses) or "1 = 1", params
+
+
+def _contains(term: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') matching text that contains `term` literally."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def fts_match(query: str | None) -> str | None:
@@ -93,7 +101,7 @@ def _active_by_urgency(filters: dict, limit: int, offset: int) -> tuple[str, lis
         where, where_params = _inbox_where({**filters, "status": status})
         parts.append(
             f"SELECT * FROM (SELECT {LIST_COLUMNS} FROM mentions m {index} "
-            f"WHERE {where} ORDER BY {INBOX_ORDERS['urgency']} LIMIT ?)"
+            f"WHERE {where} ORDER BY {INBOX_ORDERS['urgency']} LIMIT ?) AS part"
         )
         params += [*where_params, limit + offset]
     # Materialized, so tags and claims are looked up for the one page only.
@@ -105,9 +113,15 @@ def _active_by_urgency(filters: dict, limit: int, offset: int) -> tuple[str, lis
     return sql, [*params, limit, offset, utcnow()]
 
 
-def _matches(filters: dict, columns: str, window: int, after_id: int = 0) -> tuple[str, list]:
+def _matches(db, filters: dict, columns: str, window: int, after_id: int = 0) -> tuple[str, list]:
     """SQL for the newest `window` search matches passing the filters (the FTS index drives it)."""
     where, params = _inbox_where(filters)
+    if db.dialect == "postgresql":  # the trigram index serves each ILIKE '%term%'
+        terms = [t for t in (filters.get("q") or "").split() if len(t) >= 3]
+        found = " AND ".join("m.text ILIKE ? ESCAPE '\\'" for _ in terms) or "1 = 0"
+        sql = (f"SELECT {columns} FROM mentions m WHERE {found} AND m.id > ? AND {where} "
+               "ORDER BY m.id DESC LIMIT ?")  # fmt: skip
+        return sql, [*map(_contains, terms), after_id, *params, window]
     sql = (
         f"SELECT {columns} FROM mentions_fts f JOIN mentions m ON m.id = f.rowid "
         f"WHERE mentions_fts MATCH ? AND f.rowid > ? AND {where} ORDER BY f.rowid DESC LIMIT ?"
@@ -185,7 +199,7 @@ def search_inbox(db, filters: dict, order: str = "urgency", limit: int = 50,
     pass the other filters; counts, status filter, ranking and paging work on
     that window, so a common word costs the same as a rare one.
     """
-    sql, params = _matches({**filters, "status": "all"}, "m.id, m.status, m.urgency, m.created_at", SEARCH_WINDOW + 1)
+    sql, params = _matches(db, {**filters, "status": "all"}, "m.id, m.status, m.urgency, m.created_at", SEARCH_WINDOW + 1)
     window = list(db.query(sql, params))
     full = len(window) > SEARCH_WINDOW
     window = window[:SEARCH_WINDOW]
@@ -215,7 +229,7 @@ def newest_mention_id(db) -> int:
 def mentions_since(db, filters: dict, since_id: int, limit: int = 10) -> list[dict]:
     """Mentions matching the filters that arrived after `since_id`, newest first."""
     if fts_match(filters.get("q")):
-        sql, params = _matches(filters, LIST_COLUMNS, limit, after_id=since_id)
+        sql, params = _matches(db, filters, LIST_COLUMNS, limit, after_id=since_id)
         return list(db.query(sql, params))
     where, params = _inbox_where(filters)
     sql = f"SELECT {LIST_COLUMNS} FROM mentions m WHERE m.id > ? AND {where} ORDER BY m.id DESC LIMIT ?"

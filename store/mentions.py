@@ -112,8 +112,8 @@ def _upsert_authors(db: sqlite_utils.Database, rows: list[dict], now: str) -> No
         "INSERT INTO authors (platform, author_id, handle, name, reach, first_seen, last_seen) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, author_id) DO UPDATE SET "
         "handle = excluded.handle, name = excluded.name, reach = excluded.reach, "
-        "first_seen = min(first_seen, excluded.first_seen), "
-        "last_seen = max(last_seen, excluded.last_seen)",
+        "first_seen = min(authors.first_seen, excluded.first_seen), "
+        "last_seen = max(authors.last_seen, excluded.last_seen)",
         params,
     )
 

@@ -15,16 +15,29 @@ from .common import _PUBLIC_SQL, _marks
 SENTIMENTS = ("negative", "neutral", "positive")
 
 
+def _each(db, alias: str, pairs: bool = False) -> str:
+    """A table of the items of a JSON list parameter, one per row in `alias`.value (per dialect)."""
+    if db.dialect == "postgresql":
+        return f"jsonb_array_elements{'' if pairs else '_text'}(?::jsonb) {alias}"
+    return f"json_each(?) {alias}"
+
+
+def _item(db, ref: str, index: int) -> str:
+    """Item `index` of a JSON list value, as text (per dialect)."""
+    return f"({ref} ->> {index})" if db.dialect == "postgresql" else f"json_extract({ref}, '$[{index}]')"
+
+
 def reputation_counts(db, buckets: list[tuple[str, str]], brands: list[str], platforms: list[str]) -> list[tuple]:
     """Scored mentions per (bucket start, brand, sentiment): one index range count per cell."""
     if not (buckets and brands and platforms):
         return []
+    start, end = _item(db, "b.value", 0), _item(db, "b.value", 1)
     sql = (
-        "SELECT json_extract(b.value, '$[0]'), br.value, se.value, (SELECT count(*) FROM mentions m "
+        f"SELECT {start}, br.value, se.value, (SELECT count(*) FROM mentions m "
         f"INDEXED BY mentions_reputation WHERE m.brand = br.value AND m.platform IN ({_marks(platforms)}) "
         "AND m.sentiment = se.value AND m.sentiment IS NOT NULL "
-        "AND m.created_at >= json_extract(b.value, '$[0]') AND m.created_at < json_extract(b.value, '$[1]')) "
-        "FROM json_each(?) b, json_each(?) br, json_each(?) se"
+        f"AND m.created_at >= {start} AND m.created_at < {end}) "
+        f"FROM {_each(db, 'b', pairs=True)}, {_each(db, 'br')}, {_each(db, 'se')}"
     )
     params = [*platforms, json.dumps(buckets), json.dumps(brands), json.dumps(SENTIMENTS)]
     return db.execute(sql, params).fetchall()
@@ -94,17 +107,18 @@ def reputation_assigned(db, start: str, end: str, brands: list[str], platforms: 
 
 def reputation_windows(db, brand: str, windows: list[tuple[str, str]], platforms: list[str]) -> list[dict]:
     """Mentions, scored mentions and negative mentions of one brand in each [start, end) window."""
-    within = "created_at >= json_extract(w.value, '$[0]') AND created_at < json_extract(w.value, '$[1]')"
+    start, end = _item(db, "w.value", 0), _item(db, "w.value", 1)
+    within = f"created_at >= {start} AND created_at < {end}"
     scored = (
         f"FROM mentions INDEXED BY mentions_reputation WHERE brand = ? AND platform IN ({_marks(platforms)}) "
         f"AND sentiment IS NOT NULL AND {within}"
     )
     sql = (
-        "SELECT json_extract(w.value, '$[0]') AS start, json_extract(w.value, '$[1]') AS end, "
+        f"SELECT {start} AS start, {end} AS end, "
         f"(SELECT count(*) FROM mentions INDEXED BY mentions_brand_created WHERE brand = ? AND {within}) AS mentions, "
         f"(SELECT count(*) {scored} AND sentiment IN ({_marks(SENTIMENTS)})) AS scored, "
         f"(SELECT count(*) {scored} AND sentiment = 'negative') AS negative "
-        "FROM json_each(?) w"
+        f"FROM {_each(db, 'w', pairs=True)}"
     )
     params = [brand, brand, *platforms, *SENTIMENTS, brand, *platforms, json.dumps(windows)]
     return list(db.query(sql, params))

@@ -413,6 +413,125 @@ def _m0017_collector_run_process(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration("0020_model_versions")
+def _m0020_model_versions(db: sqlite_utils.Database) -> None:
+    """Sentiment model versions (the bundled one active from the start) and their promotions."""
+    run_script(
+        db,
+        """
+        CREATE TABLE model_versions (
+            id INTEGER PRIMARY KEY,
+            version TEXT NOT NULL UNIQUE,
+            folder TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'candidate', 'rejected', 'retired')),
+            created_at TEXT NOT NULL,
+            promoted_at TEXT,
+            parent TEXT,
+            figures TEXT,
+            reason TEXT,
+            corrections_until INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE model_promotions (
+            id INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            previous TEXT,
+            action TEXT NOT NULL CHECK (action IN ('promote', 'rollback')),
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """,
+    )
+    db.execute(
+        "INSERT INTO model_versions (version, folder, status, created_at, reason) VALUES (?, ?, ?, ?, ?)",
+        ["bundled", "", "active", utcnow(), "shipped with Earshot"],
+    )
+
+
+@migration("0030_customers")
+def _m0030_customers(db: sqlite_utils.Database) -> None:
+    """Customers: accounts on several networks that staff linked as one person (an account in at most one)."""
+    run_script(
+        db,
+        """
+        CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        );
+        CREATE TABLE customer_accounts (
+            customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            platform TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            linked_at TEXT NOT NULL,
+            linked_by TEXT NOT NULL,
+            PRIMARY KEY (platform, author_id)
+        );
+        CREATE INDEX customer_accounts_customer ON customer_accounts (customer_id);
+        """,
+    )
+
+
+@migration("0040_outcomes")
+def _m0040_outcomes(db: sqlite_utils.Database) -> None:
+    """Follow-ups linked to the mention and our reply, outcomes with evidence, CSAT responses and fixes."""
+    run_script(
+        db,
+        """
+        CREATE INDEX mentions_in_reply_to ON mentions (platform, in_reply_to_id) WHERE in_reply_to_id IS NOT NULL;
+        CREATE TABLE followups (
+            followup_id INTEGER PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            reply_id INTEGER NOT NULL REFERENCES replies(id),
+            by_customer INTEGER NOT NULL DEFAULT 0,
+            linked_at TEXT NOT NULL
+        );
+        CREATE INDEX followups_mention ON followups (mention_id);
+        CREATE TABLE outcomes (
+            mention_id INTEGER PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            outcome TEXT NOT NULL CHECK (outcome IN ('satisfied', 'still_unhappy', 'escalated', 'churn_risk',
+                                                     'neutral', 'no_reply_yet', 'silent')),
+            evidence TEXT NOT NULL,
+            followup_id INTEGER,
+            reply_id INTEGER NOT NULL,
+            brand TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            agent TEXT,
+            theme TEXT,
+            sentiment_before TEXT,
+            answered_at TEXT NOT NULL,
+            recovered INTEGER NOT NULL DEFAULT 0,
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX outcomes_answered ON outcomes (answered_at, brand, platform, outcome);
+        CREATE INDEX outcomes_outcome ON outcomes (outcome, answered_at);
+        CREATE TABLE csat_responses (
+            id INTEGER PRIMARY KEY,
+            reply_id INTEGER NOT NULL UNIQUE REFERENCES replies(id),
+            mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+            comment TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX csat_created ON csat_responses (created_at);
+        CREATE TABLE survey_hits (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX survey_hits_address ON survey_hits (address, at);
+        CREATE TABLE fixes (
+            id INTEGER PRIMARY KEY,
+            brand TEXT NOT NULL,
+            theme TEXT NOT NULL,
+            note TEXT NOT NULL,
+            fixed_on TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 # New steps go here, at the end: the order above is the order they run in.
 
 

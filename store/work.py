@@ -151,7 +151,7 @@ def start_reply(db, mention_id: int, key: str, author: str, body: str, override:
         with db.atomic():
             cur = db.execute(
                 "INSERT INTO replies (mention_id, idempotency_key, author, body, status, override, created_at) "
-                "SELECT ?, ?, ?, ?, 'pending', ?, ? WHERE ? OR NOT EXISTS (SELECT 1 FROM replies "
+                "SELECT ?, ?, ?, ?, 'pending', ?, ? WHERE ? = 1 OR NOT EXISTS (SELECT 1 FROM replies "
                 f"WHERE mention_id = ? AND {_TAKEN_SQL})",
                 [mention_id, key, author, body, int(override), utcnow(), int(override), mention_id],
             )
@@ -241,7 +241,7 @@ def delete_saved_reply(db, saved_id: int, actor: str) -> None:
         audit(db, actor, "saved_reply.delete", detail={"id": saved_id})
 
 
-# Demo history (demo.py): staff work written at historical times. Tags, notes and
+# Demo history (demo/history.py): staff work written at historical times. Tags, notes and
 # audit entries use add_tag, add_note and audit with `at`.
 
 

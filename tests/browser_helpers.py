@@ -77,6 +77,16 @@ def add_mention(db, settings, text: str, *, urgency: float | None = 50.0, sentim
     return mention_id
 
 
+def live_console(db, settings, username: str = "sam"):
+    """A test client of a non-demo console (replies really go out), logged in as ``username``."""
+    from web import create_app
+
+    add_users(db)
+    client = create_app(settings, secret_key="k", demo=False, testing=True).test_client()
+    login(client, username)
+    return client
+
+
 def csrf_from(html: str) -> str:
     """The CSRF token from a rendered page."""
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

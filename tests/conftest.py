@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import clock
 import settings as settings_mod
 import store
+import store.postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config.toml"
@@ -91,7 +92,7 @@ def _clean_env(monkeypatch):
     for name in (
         "X_BEARER_TOKEN", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET",
         "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "REDDIT_USERNAME",
-        "REDDIT_PASSWORD", "REDDIT_REFRESH_TOKEN", "SECRET_KEY", "EARSHOT_CONFIG",
+        "REDDIT_PASSWORD", "REDDIT_REFRESH_TOKEN", "SECRET_KEY", "EARSHOT_CONFIG", "EARSHOT_DATABASE_URL",
     ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -110,10 +111,78 @@ def write_config(tmp_path: Path, extra: str = "", replace: dict[str, str] | None
     return path
 
 
+# Tests that use the database run on both backends: SQLite, and a real PostgreSQL
+# server that tests/pg_server.py starts for the session (a fresh database per test,
+# copied from a migrated template). If it cannot start, those tests fail saying why.
+
+
+def pytest_generate_tests(metafunc):
+    """Run every test that touches the database once per backend (SQLite-only checks once)."""
+    if "db" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    named = set()
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        named |= {n.strip() for n in (names.split(",") if isinstance(names, str) else names)}
+    if "backend" not in named:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def settings_path(tmp_path) -> Path:
-    """Path of a temporary config whose database lives in tmp_path."""
-    return write_config(tmp_path)
+def backend(request) -> str:
+    """The store backend under test: "sqlite" (the default) or "postgresql"."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the session, with a migrated template database."""
+    from pg_server import PgServer, ServerUnavailable
+
+    try:
+        server = PgServer().start()
+    except ServerUnavailable as exc:
+        pytest.fail(f"PostgreSQL tests cannot run: {exc}", pytrace=False)
+    os.environ["EARSHOT_DATABASE_PASSWORD"] = server.password
+    try:
+        server.template = server.create_database()
+        store.connect(server.url(server.template)).close()
+        store.postgres.close_pools(server.url(server.template))
+        yield server
+    finally:
+        store.postgres.close_pools()
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, migrated PostgreSQL database for one test; dropped after it."""
+    name = pg_server.create_database(template=pg_server.template)
+    url = pg_server.url(name)
+    yield url
+    store.postgres.close_pools(url)
+    pg_server.drop_database(name)
+
+
+def data_version(db) -> int:
+    """A number that changes whenever any connection writes (SQLite's data_version; PostgreSQL's next xid)."""
+    if db.dialect == "postgresql":
+        return int(db.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()[0])
+    return db.execute("PRAGMA data_version").fetchone()[0]
+
+
+def use_database(config: Path, url: str) -> Path:
+    """Point a config file's [storage] at a PostgreSQL URL."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[storage]\n", f'[storage]\nurl = "{url}"\n', 1), encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def settings_path(tmp_path, backend, request) -> Path:
+    """Path of a temporary config whose database lives in tmp_path (or on the test PostgreSQL server)."""
+    path = write_config(tmp_path)
+    return use_database(path, request.getfixturevalue("pg_url")) if backend == "postgresql" else path
 
 
 @pytest.fixture
@@ -124,8 +193,8 @@ def settings(settings_path) -> settings_mod.Settings:
 
 @pytest.fixture
 def db(settings):
-    """A migrated SQLite database file in tmp_path."""
-    database = store.connect(settings.db_path)
+    """A migrated database: a SQLite file in tmp_path, or a fresh PostgreSQL database."""
+    database = store.connect(settings.database)
     yield database
     database.close()
 

@@ -8,7 +8,10 @@ Earshot's collectors call:
                              target post @mentions, quotes or replies to a brand account)
     Reddit  POST /api/v1/access_token        GET /r/<subs>/search    GET /r/<subs>/comments
             GET  /message/mentions           GET /api/user_data_by_account_ids
-            POST /api/comment
+            POST /api/comment                GET /message/comments (replies to our comments)
+
+A customer's follow-up to a reply Earshot posted: ``api.add_x_followup(reply_id, text)`` and
+``api.add_reddit_followup(reply_fullname, text)`` (our reply then appears as a post too).
 
 In a test::
 
@@ -121,6 +124,8 @@ class FakeAPI:
         self.inbox: list[str] = []  # fullnames of username mentions
         self.mention_dest: dict[str, str] = {}  # inbox fullname -> the username it mentions
         self.replies: list[dict] = []
+        self.posted: dict[str, dict] = {}  # our replies by id: become posts once someone answers them
+        self.comment_replies: list[str] = []  # fullnames of comments answering our comments
         self.requests: list[dict] = []
         self.failures: list[Failure] = []
         self.stalls: list[Stall] = []
@@ -295,6 +300,29 @@ class FakeAPI:
         quotes_brand = any(self.tweets.get(q, {}).get("author_id") in brand_ids for q in quoted)
         return bool(tagged & brand_ids) or quotes_brand or target.get("in_reply_to_user_id") in brand_ids
 
+    def add_x_followup(self, reply_id: str, text: str, author: str = "dana_k", lang: str = "en") -> str:
+        """A post by ``author`` answering a reply Earshot posted, dated now; return its id."""
+        with self.lock:
+            ours = self.posted[reply_id]
+            if reply_id not in self.tweets:
+                self.tweets[reply_id] = self._x_post(reply_id, ours["text"], ours["author_id"], ours["in_reply_to"], lang)
+            text = f"@{self.x_users[ours['author_id']]['username']} {text}"
+            tweet_id = str(int(reply_id) + 1000 * self._next())  # X's ids grow with time
+            self.tweets[tweet_id] = self._x_post(tweet_id, text, self.add_x_user(author), reply_id, lang)
+            return tweet_id
+
+    def _x_post(self, tweet_id: str, text: str, author_id: str, reply_to: str | None, lang: str) -> dict:
+        """A post dated at Earshot's clock (follow-ups happen after our replies, not in the seeded past)."""
+        tweet = {
+            "id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id], "author_id": author_id,
+            "created_at": _iso(clock.now().timestamp()), "lang": lang, "conversation_id": tweet_id,
+            "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
+                               "bookmark_count": 0, "impression_count": 0},
+            "entities": self._x_entities(text, None),
+        }  # fmt: skip
+        self._x_references(tweet, reply_to, None)
+        return tweet
+
     # --- Reddit data ----------------------------------------------------------------
 
     def add_redditor(self, name: str, link_karma: int = 10, comment_karma: int = 20) -> str:
@@ -346,6 +374,17 @@ class FakeAPI:
             fullname = self.add_comment(body, link, author=author)
             self.inbox.append(fullname)
             self.mention_dest[fullname] = to
+            return fullname
+
+    def add_reddit_followup(self, reply: str, body: str, author: str = "angry_traveller") -> str:
+        """A comment by ``author`` answering a comment Earshot posted, dated now; return its fullname."""
+        with self.lock:
+            if reply not in self.things:
+                self.things[reply] = {"kind": "t1", "data": {**self.posted[reply], "author_fullname": self.add_redditor(REDDIT_USER[0])}}
+            link = self.things[reply]["data"]["link_id"]
+            fullname = self.add_comment(body, link, parent=reply, author=author)
+            self.things[fullname]["data"]["created_utc"] = clock.now().timestamp()
+            self.comment_replies.append(fullname)
             return fullname
 
     def _reddit_common(self, short: str, kind: str, subreddit: str, author: str, score: int) -> dict:
@@ -498,6 +537,10 @@ def x_search(api: FakeAPI, match, query: dict, body: bytes, headers) -> tuple[in
     """GET /2/tweets/search/recent."""
     if refused := _x_auth(api, headers):
         return refused
+    answering = set(re.findall(r"in_reply_to_tweet_id:(\d+)", query.get("query", "")))
+    if answering:
+        found = [t for t in api.tweets.values() if {r["id"] for r in t.get("referenced_tweets", []) if r["type"] == "replied_to"} & answering]
+        return _x_listing(api, found, query, "next_token", 10)
     terms = _x_terms(query.get("query", ""))
     found = [t for t in api.tweets.values() if any(term in t["text"].lower() for term in terms)]
     return _x_listing(api, found, query, "next_token", 10)
@@ -552,6 +595,9 @@ def x_create_tweet(api: FakeAPI, match, query: dict, body: bytes, headers) -> tu
         return 403, {}, {"detail": X_RESTRICTION, "type": "about:blank", "title": "Forbidden", "status": 403}
     new_id = str(1_890_000_000_000_000_000 + api._next())
     api.replies.append({"platform": "x", "in_reply_to": target_id, "text": payload.get("text"), "id": new_id})
+    brand = next((m["id"] for m in target.get("entities", {}).get("mentions", []) if api.x_users.get(m.get("id"), {}).get("_brand")),
+                 target.get("in_reply_to_user_id"))  # fmt: skip
+    api.posted[new_id] = {"text": payload.get("text") or "", "author_id": brand, "in_reply_to": target_id}
     return 201, _x_headers(api), {"data": {"id": new_id, "text": payload.get("text"), "edit_history_tweet_ids": [new_id]}}
 
 
@@ -628,18 +674,30 @@ def reddit_comments(api: FakeAPI, match, query: dict, body: bytes, headers) -> t
     return _reddit_listing(found, query)
 
 
+def _inbox_listing(api: FakeAPI, fullnames: list[str], kind: str, dest, query: dict) -> tuple[int, dict, object]:
+    """Inbox items of one ``kind`` (as the inbox lists comments: context instead of permalink)."""
+    items = []
+    for fullname in fullnames:
+        data = dict(api.things[fullname]["data"])
+        context = data.pop("permalink") + "?context=3"
+        data.update(type=kind, subject=kind.replace("_", " "), was_comment=True, new=True, dest=dest(fullname),
+                    context=context)  # fmt: skip
+        items.append({"kind": "t1", "data": data})
+    return _reddit_listing(items, query)
+
+
 def reddit_mentions(api: FakeAPI, match, query: dict, body: bytes, headers) -> tuple[int, dict, object]:
     """GET /message/mentions: username mentions in the user's inbox."""
     if refused := _reddit_auth(api, headers, user=True):
         return refused
-    items = []
-    for fullname in api.inbox:
-        data = dict(api.things[fullname]["data"])
-        context = data.pop("permalink") + "?context=3"
-        data.update(type="username_mention", subject="username mention", was_comment=True, new=True,
-                    dest=api.mention_dest[fullname], context=context)  # fmt: skip
-        items.append({"kind": "t1", "data": data})
-    return _reddit_listing(items, query)
+    return _inbox_listing(api, api.inbox, "username_mention", api.mention_dest.get, query)
+
+
+def reddit_comment_replies(api: FakeAPI, match, query: dict, body: bytes, headers) -> tuple[int, dict, object]:
+    """GET /message/comments: replies to the user's comments, in the user's inbox."""
+    if refused := _reddit_auth(api, headers, user=True):
+        return refused
+    return _inbox_listing(api, api.comment_replies, "comment_reply", lambda _: REDDIT_USER[0], query)
 
 
 def reddit_user_data(api: FakeAPI, match, query: dict, body: bytes, headers) -> tuple[int, dict, object]:
@@ -668,6 +726,7 @@ def reddit_comment(api: FakeAPI, match, query: dict, body: bytes, headers) -> tu
             "permalink": f"{post['permalink']}{short}/", "created_utc": clock.now().timestamp(), "score": 1, "replies": ""}  # fmt: skip
     api.replies.append({"platform": "reddit", "in_reply_to": target["data"]["name"], "text": form.get("text"),
                         "id": data["name"]})  # fmt: skip
+    api.posted[data["name"]] = dict(data)
     return 200, _reddit_headers(), {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
 
 
@@ -680,6 +739,7 @@ ROUTES = [
     (r"/r/([\w+]+)/search", "GET", reddit_search),
     (r"/r/([\w+]+)/comments", "GET", reddit_comments),
     (r"/message/mentions", "GET", reddit_mentions),
+    (r"/message/comments", "GET", reddit_comment_replies),
     (r"/api/user_data_by_account_ids", "GET", reddit_user_data),
     (r"/api/comment", "POST", reddit_comment),
 ]

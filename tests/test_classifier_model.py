@@ -123,3 +123,43 @@ def test_missing_adapter(tmp_path):
     """An empty adapter folder is reported, not a stack trace."""
     with pytest.raises(ModelUnavailable, match="no Earshot adapter"):
         model_mod._load_bundled(128, 32, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def onnx_model(tmp_path_factory, bundled):
+    """The shipped fast path: the bundled adapter as an int8 ONNX graph, exported into a fresh folder."""
+    cache = tmp_path_factory.mktemp("onnx")
+    return model_mod._load_bundled(128, 32, model_mod.BUNDLED_DIR, True, "onnx", cache), cache
+
+
+def test_onnx_int8_reads_clear_examples_like_fp32(onnx_model, bundled):
+    """The int8 graph gives the fp32 model's labels, with probabilities close to fp32's."""
+    model, _ = onnx_model
+    assert model.name == bundled.name + "+onnx-int8"
+    texts = [text for text, _ in CLEAR]
+    fast, full = model.score(texts), bundled.score(texts)
+    assert [r.label for r in fast] == [label for _, label in CLEAR]
+    for a, b in zip(fast, full, strict=True):
+        assert a.scores == pytest.approx(b.scores, abs=0.1)
+
+
+def test_onnx_graph_is_built_once(onnx_model):
+    """The graph is cached under the adapter's digest and reused, not rebuilt."""
+    from classifier import fast
+
+    _, cache = onnx_model
+    (graph,) = cache.glob("*.int8.onnx")
+    assert graph.name == fast.graph_name(model_mod.BUNDLED_DIR)
+    before = graph.stat().st_mtime_ns
+    assert fast.cached_graph(model_mod.BUNDLED_DIR, cache) == graph and graph.stat().st_mtime_ns == before
+    assert 10_000_000 < graph.stat().st_size < 40_000_000  # int8: about a quarter of the fp32 graph
+
+
+def test_onnx_falls_back_to_torch(tmp_path, caplog):
+    """When the graph cannot be built (here: its folder is a file), scoring goes on with torch int8."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    model = model_mod._load_bundled(128, 32, model_mod.BUNDLED_DIR, True, "onnx", blocked / "onnx")
+    assert model.name.endswith("+int8") and not model.name.endswith("onnx-int8")
+    assert "scoring with torch instead of ONNX Runtime" in caplog.text
+    assert model.score(["I love it"])[0].label == "positive"

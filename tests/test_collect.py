@@ -69,7 +69,7 @@ def test_summary_lines_and_exit_status(fake_config, api):
     assert result.exit_code == 0, result.output
     x_line, reddit_line = result.output.strip().splitlines()
     assert x_line.startswith("x: ok: 7 new, 3 updated, 8 pages, 440 requests left, resets ")
-    assert reddit_line.startswith("reddit: ok: 4 new, 0 updated, 5 pages, 590 requests left")
+    assert reddit_line.startswith("reddit: ok: 4 new, 0 updated, 6 pages, 590 requests left")  # 6th: comment replies
 
 
 def test_a_rate_limited_source_fails_the_run(fake_config, api):
@@ -147,7 +147,8 @@ def test_background_collection_runs_due_sources(fake_config, api):
             assert time.monotonic() < deadline, lines
             time.sleep(0.05)
     finally:
-        started.stop()
+        started.stop(timeout=300)  # the run in flight loads the model and scores: slow on a busy machine
+    assert not started.thread.is_alive()
     assert lines[0] == "Collecting in the background: x every 15 min, reddit every 10 min."
     assert schedule.due_sources(settings) == [], "nothing is due again before poll_minutes"
     scored = "SELECT count(*) FROM mentions WHERE sentiment IS NOT NULL"

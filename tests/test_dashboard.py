@@ -114,7 +114,7 @@ def test_metrics_csv_per_section_and_all(client, staff):
     assert responses[0]["who"] == "team" and responses[0]["median_minutes"] == "45.0"
     assert {r["who"] for r in responses} == {"team", "Sam", "Alex"}
     everything = _csv_rows(client.get("/dashboard/metrics.csv", query_string=RANGE))
-    assert {r["section"] for r in everything} == {"volume", "share_of_voice", "themes", "terms", "responses"}
+    assert {r["section"] for r in everything} == {"volume", "share_of_voice", "themes", "terms", "responses", "outcomes", "retention", "improvements"}
     assert client.get("/dashboard/metrics/nope.csv").status_code == 404
 
 
@@ -144,7 +144,7 @@ def test_html_report_downloads_the_range_and_brand_on_screen(client, staff):
     assert "Volume up 10x &lt;b&gt;in range&lt;/b&gt;" in html
     assert "Parcelo in range" not in html and "after the range" not in html  # another brand; another time
     assert "<script" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; outage" in html
-    assert html.count("<svg") == 3 and "src=" not in html and "<link" not in html  # standalone, works offline
+    assert html.count("<svg") == 4 and "src=" not in html and "<link" not in html  # standalone, works offline
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import re
 import statistics
+import string
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import TEST_NOW
@@ -15,6 +22,9 @@ import demo
 import formats
 import settings as settings_mod
 import store
+from demo import content
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The tests' instant, so tests/test_clock.py runs these at several hours of the day.
 NOW = datetime.fromisoformat(TEST_NOW).astimezone(UTC)
@@ -216,3 +226,31 @@ def test_load_with_default_now(demo_db, shipped_settings):
 def test_demo_users():
     assert [u[0] for u in demo.DEMO_USERS] == ["admin", "sam", "alex", "pat"]
     assert {u[1] for u in demo.DEMO_USERS} <= set(store.ROLES)
+
+
+def test_python_m_demo_from_another_directory(tmp_path, records):
+    """The data files are found beside the package, whatever the current directory."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "demo"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, encoding="utf-8", check=True, timeout=120)  # fmt: skip
+    written = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {(r["id"], r["text"]) for r in written} == {(r["id"], r["text"]) for r in records}
+
+
+def test_every_template_slot_has_values():
+    """A slot named in a data file's template is one the generator fills."""
+    data = content.load()
+    filled = set(demo.records._slots(random.Random(1), data.slots)) | {"brand"}
+    texts = [t[-1] for t in data.templates + data.spike_templates] + list(data.spike_recovery)
+    named = {field for text in texts for _, field, _, _ in string.Formatter().parse(text) if field}
+    assert named and named <= filled, named - filled
+
+
+def test_scripts_name_known_brands_categories_and_agents():
+    data = content.load()
+    agents = {name for name, role, _ in data.users if role == "agent"}
+    for script in data.scripts:
+        assert script["brand"] in data.brands and script["persona"][0] in ("x", "reddit")
+        for post in script["posts"]:
+            assert post["cat"] in data.tag_for or post["cat"] in ("news", "sarcasm"), post
+            assert post.get("plan") is None or post["plan"][2] in agents | {None}, post

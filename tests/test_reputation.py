@@ -243,7 +243,7 @@ def test_report_command_writes_a_standalone_escaped_file(runner, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Wrote" in result.output and "All brands" in result.output
     html = out.read_text(encoding="utf-8")
-    assert html.count("<svg") == 3 and "Reputation report" in html
+    assert html.count("<svg") == 4 and "Reputation report" in html
     assert "<script" not in html and "&lt;script&gt;" in html and "Volume up 10x &lt;now&gt;" in html
     assert "src=" not in html and "<link" not in html  # nothing to fetch: it works offline, as an attachment
     assert "50%" in html and "45m" in html  # 4 of 8 answered (mentions 9 and 10 are inside 7 days), median 45
@@ -256,6 +256,7 @@ def test_report_command_explains_bad_input(runner, tmp_path):
     assert blocked.exit_code != 0
 
 
+@pytest.mark.sqlite_only  # SQLite's planner; tests/test_postgres.py checks PostgreSQL's
 def test_dashboard_queries_use_covering_indexes(db):
     """The range counts read index entries only: the 1M-mention benchmark depends on it."""
     sql = ("EXPLAIN QUERY PLAN SELECT count(*) FROM mentions INDEXED BY mentions_reputation WHERE brand = ? "

@@ -82,6 +82,7 @@ def test_failed_batch_rolls_back_with_its_cursor(db):
     assert db.execute("SELECT count(*) FROM cursors").fetchone()[0] == 0
 
 
+@pytest.mark.sqlite_only  # the FTS5 index and SQLite's planner (tests/test_postgres.py: PostgreSQL's)
 @pytest.mark.parametrize(
     ("text", "query"),
     [
@@ -106,6 +107,7 @@ def store_quote(query: str) -> str:
     return '"' + query.replace('"', '""') + '"'
 
 
+@pytest.mark.sqlite_only  # the FTS5 index and SQLite's planner (tests/test_postgres.py: PostgreSQL's)
 def test_search_index_follows_text_updates(db):
     with db.atomic():
         store.upsert_mentions(db, [mention("1", text="first version of text")])
@@ -116,6 +118,7 @@ def test_search_index_follows_text_updates(db):
     assert db.execute(match, ['"edition"']).fetchone()[0] == 1
 
 
+@pytest.mark.sqlite_only  # the FTS5 index and SQLite's planner (tests/test_postgres.py: PostgreSQL's)
 def test_inbox_query_uses_index(db):
     plan = db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM mentions WHERE brand=? AND status=? ORDER BY urgency DESC LIMIT 50",
@@ -156,12 +159,14 @@ def test_active_inbox_by_urgency_pages_like_one_sorted_list(db, filters):
     assert [r["id"] for page in pages for r in page] == expected
 
 
+@pytest.mark.sqlite_only  # the FTS5 index and SQLite's planner (tests/test_postgres.py: PostgreSQL's)
 def test_active_inbox_reads_the_brand_status_index_for_each_status(db):
     sql, params = store._active_by_urgency({"brand": "Parcelo"}, 50, 0)
     detail = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
     assert detail.count("SEARCH m USING INDEX mentions_brand_status_urgency (brand=? AND status=?)") == 3
 
 
+@pytest.mark.sqlite_only  # the FTS5 index and SQLite's planner (tests/test_postgres.py: PostgreSQL's)
 def test_ingest_settings_hold_on_every_connection(db, settings):
     again = store.connect(settings.db_path)
     assert again.execute("PRAGMA temp_store").fetchone()[0] == 2  # statement journals stay in memory

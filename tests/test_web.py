@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from browser_helpers import PASSWORD, add_mention, add_users, ago, csrf_from, login
+from conftest import data_version
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -510,10 +511,10 @@ def test_claims_show_who_is_replying_and_block_others(client, db, settings, staf
 
 def test_opening_the_composer_changes_nothing(agent, db, settings):
     mention_id = add_mention(db, settings, "@LuminaHelp help")
-    version = db.execute("PRAGMA data_version").fetchone()[0]
+    version = data_version(db)
     for url in (f"/m/{mention_id}/reply", f"/m/{mention_id}", "/", f"/m/{mention_id}/reply?retry=1"):
         assert agent.get(url).status_code == 200
-    assert db.execute("PRAGMA data_version").fetchone()[0] == version  # no other connection wrote
+    assert data_version(db) == version  # no other connection wrote
     assert store.active_claim(db, mention_id) is None
 
 

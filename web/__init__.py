@@ -9,7 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import store
 from settings import Settings
-from web import auth, compose, dashboard, db, inbox, mention, sources, thanks, views
+from web import auth, compose, dashboard, db, inbox, mention, sources, survey, thanks, views
+from web import models as models_screen
 
 # One entry per screen: (blueprint, nav label or None, endpoint the nav links to).
 # A new screen (e.g. a dashboard) adds its blueprint here and appears in the nav.
@@ -20,6 +21,8 @@ SCREENS = (
     (dashboard.bp, "Dashboard", "dashboard.index"),
     (mention.bp, None, None),
     (compose.bp, None, None),
+    (models_screen.bp, None, None),
+    (survey.bp, None, None),
     (auth.bp, None, None),
 )
 
@@ -55,7 +58,7 @@ def create_app(settings: Settings, *, secret_key: str, demo: bool = False, testi
     if trusted_proxies:
         hops = trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    store.connect(settings.db_path).close()  # apply migrations once, not per request
+    store.connect(settings.database).close()  # apply migrations once, not per request
     db.init_app(app)
     auth.init_app(app)
     views.init_app(app)

@@ -39,7 +39,7 @@ bp = Blueprint("auth", __name__)
 THROTTLE_MINUTES = 15
 LOGIN_DAYS = 14  # a login ends after this long even without a logout
 EDITOR_ROLES = ("admin", "agent")
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "survey.form", "survey.submit"}  # the CSAT survey needs no login
 
 
 class StaffUser(UserMixin):

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 import collectors
 import store
-from web import replying, textcount
+from web import replying, survey, textcount
 from web.auth import admin_required, editor_required
 from web.db import get_db
 from web.mention import get_mention_or_404
@@ -31,16 +31,18 @@ def _render(mention: dict, body: str = "", key: str | None = None, status: int =
     db = get_db()
     claim = store.active_claim(db, mention["id"])
     mine = claim is not None and claim["username"] == g.user["username"]
-    saved = [{"name": s["name"], "body": replying.fill(s["body"], mention, g.user)} for s in store.saved_replies(db)]
+    key = key or secrets.token_urlsafe(18)
+    link = survey.link_for(key)  # {survey}: the CSAT link of the reply this form posts (its key)
+    saved = [{"name": s["name"], "body": replying.fill(s["body"], mention, g.user, link)} for s in store.saved_replies(db)]
     page = render_template(
         "compose/compose.html",
-        m=mention, body=body, key=key or secrets.token_urlsafe(18), saved=saved, claim=claim,
+        m=mention, body=body, key=key, saved=saved, claim=claim,
         my_claim=claim if mine else None, others_claim=claim if claim and not mine else None,
         previous=store.public_reply(db, mention["id"]),
         blocked=replying.api_block_reason(settings(), mention, _demo()),
         composer_link=collectors.composer_url(mention),
         platform_name=replying.platform_name(mention["platform"]),
-        limit=textcount.limit(mention["platform"]),
+        limit=textcount.limit(mention["platform"], collectors.reply_limit(db, mention)),
     )  # fmt: skip
     return page, status
 
@@ -81,7 +83,8 @@ def send(mention_id: int):
     """Post the reply once per idempotency key; keep the draft on any failure."""
     mention = get_mention_or_404(mention_id)
     body, key = request.form.get("body", "").strip(), request.form.get("key", "")
-    problem = replying.body_problem(body, mention["platform"]) or _claim_problem(mention_id)
+    reported = collectors.reply_limit(get_db(), mention)
+    problem = replying.body_problem(body, mention["platform"], reported) or _claim_problem(mention_id)
     problem = problem or replying.api_block_reason(settings(), mention, _demo())
     if problem or not key:
         flash(problem or "The form was missing its reply key; reload the composer.", "error")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context, url_for
 
 import clock
 import store
-from reputation import exports, overview, report
+from classifier.urgency import INTENT_CUES
+from reputation import exports, outcome_metrics, overview, report, themes
 from reputation.filters import FilterError, Filters, from_request
 from reputation.report import bucket_label, minutes_label
 from web.auth import editor_required
@@ -17,6 +18,7 @@ from web.views import done, settings
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 QUICK_RANGES = (("Today", 1), ("7 days", 7), ("30 days", 30), ("90 days", 90))
+FIX_THEMES = tuple(name for name in INTENT_CUES if name != "question")
 
 
 def current_filters() -> tuple[Filters, str | None]:
@@ -56,6 +58,8 @@ def index():
         "dashboard/index.html", data=data, filters=filters, args=filters.query_args(), error=error,
         charts=chart_data(data), platforms=overview.known_platforms(get_db()), quick=quick_ranges(),
         minutes=minutes_label, sections=exports.SECTIONS,
+        outcome_labels=outcome_metrics.LABELS, outcome_groups=outcome_metrics.GROUPS,
+        fix_themes=FIX_THEMES, fix_days=themes.FIX_DAYS,
     )  # fmt: skip
     return page, 400 if error else 200
 
@@ -113,6 +117,24 @@ def report_html():
     html = report.render(get_db(), settings(), filters)
     headers = {"Content-Disposition": f'attachment; filename="{report.filename(filters)}"'}
     return Response(html, mimetype="text/html", headers=headers)
+
+
+@bp.post("/fixes")
+@editor_required
+def add_fix():
+    """Record a fix against a complaint theme (the Outcomes section then shows before and after)."""
+    form = request.form
+    brand, theme, note = form.get("brand", ""), form.get("theme", ""), form.get("note", "").strip()[:200]
+    back = url_for(".index", **{k: v for k, v in request.args.items() if k in ("from", "to", "brand", "platform")},
+                   _anchor="improvements")  # fmt: skip
+    try:
+        day = date.fromisoformat(form.get("fixed_on", ""))
+    except ValueError:
+        return done("Give the fix's date as YYYY-MM-DD.", back, "error")
+    if brand not in [b.name for b in settings().brands] or theme not in FIX_THEMES or not note:
+        return done("A fix needs one of our brands, a theme and what changed.", back, "error")
+    store.add_fix(get_db(), brand, theme, note, day.isoformat(), g.user["username"])
+    return done(f"Fix “{note}” recorded against {theme.replace('_', ' ')}.", back, "success")
 
 
 @bp.get("/alerts")

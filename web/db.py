@@ -10,7 +10,7 @@ import store
 def get_db():
     """The request's database connection, opened on first use."""
     if "db" not in g:
-        g.db = store.connect(current_app.config["EARSHOT_SETTINGS"].db_path, migrate=False)
+        g.db = store.connect(current_app.config["EARSHOT_SETTINGS"].database, migrate=False)
     return g.db
 
 

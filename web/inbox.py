@@ -12,7 +12,10 @@ from web.db import get_db
 from web.views import done, parse_id, settings
 
 bp = Blueprint("inbox", __name__)
-FILTERS = ("brand", "platform", "sentiment", "status", "assignee", "language", "since", "until", "tag", "q")
+FILTERS = ("brand", "platform", "sentiment", "status", "assignee", "language", "since", "until", "tag", "q", "outcome")
+OUTCOME_CHOICES = (("second_reply", "Worth a second reply"), ("churn_risk", "Churn risk"),
+                   ("still_unhappy", "Still unhappy"), ("escalated", "Escalated"), ("satisfied", "Satisfied"),
+                   ("silent", "Silent"))  # fmt: skip
 STATUS_CHOICES = ("active", *store.STATUSES, "all")
 SENTIMENTS = ("negative", "neutral", "positive")
 BULK_ACTIONS = ("resolve", "ignore", "open", "assign", "tag")
@@ -38,6 +41,7 @@ def parse_filters(args) -> tuple[dict, dict]:
     form = {name: args.get(name, "").strip() for name in FILTERS}
     form["status"] = form["status"] if form["status"] in STATUS_CHOICES else "active"
     form["sentiment"] = form["sentiment"] if form["sentiment"] in SENTIMENTS else ""
+    form["outcome"] = form["outcome"] if form["outcome"] in store.OUTCOME_FILTERS else ""
     filters = {k: v for k, v in form.items() if v and k not in ("since", "until")}
     if form["assignee"] == "me":
         filters["assignee"] = g.user["username"]
@@ -71,6 +75,7 @@ def filter_options(db) -> dict:
         "statuses": STATUS_CHOICES,
         "sentiments": SENTIMENTS,
         "orders": tuple(store.INBOX_ORDERS),
+        "outcomes": OUTCOME_CHOICES,
     }
 
 

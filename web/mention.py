@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request, url_for
 
+import collectors
 import store
+from reputation import outcome_metrics
 from web.auth import editor_required
 from web.db import get_db
 from web.inbox import SENTIMENTS, clean_tag, resolve_assignee
@@ -62,9 +64,11 @@ def view(mention_id: int):
         "mention/view.html",
         m=mention,
         author=store.get_author(db, mention["platform"], mention["author_id"]),
-        history=store.author_mentions(db, mention),
-        our_replies=store.author_replies(db, mention),
-        returning=store.is_returning_customer(db, mention),
+        history=store.customer_mentions(db, mention),
+        our_replies=store.customer_replies(db, mention),
+        returning=store.is_returning(db, mention),
+        linked=[a for a in store.customer_accounts(db, mention) if a["customer_id"] is not None],
+        networks=collectors.PLATFORMS,
         thread=store.thread_context(db, mention),
         tags=store.mention_tags(db, mention_id),
         notes=store.mention_notes(db, mention_id),
@@ -78,6 +82,10 @@ def view(mention_id: int):
         users=[u for u in store.list_users(db) if u["role"] != "viewer" and not u["disabled"]],
         statuses=store.STATUSES,
         sentiments=SENTIMENTS,
+        outcome=store.get_outcome(db, mention_id),
+        followups=store.mention_followups(db, mention_id),
+        csat=store.csat_for_mention(db, mention_id),
+        outcome_labels=outcome_metrics.LABELS,
     )
 
 
@@ -138,6 +146,34 @@ def add_note(mention_id: int):
         return done(f"A note needs 1 to {MAX_NOTE} characters.", _back(mention_id), "error")
     store.add_note(get_db(), mention_id, g.user["username"], body)
     return done("Note added.", _back(mention_id))
+
+
+@bp.post("/<int:mention_id>/link")
+@editor_required
+def link(mention_id: int):
+    """Link another account (platform + handle) to this mention's author as one customer."""
+    mention = get_mention_or_404(mention_id)
+    platform, handle = request.form.get("platform", ""), request.form.get("handle", "").strip()
+    if platform not in collectors.PLATFORMS or not handle:
+        return done("Choose a network and type the account's handle.", _back(mention_id), "error")
+    try:
+        store.link_account(get_db(), mention, platform, handle, g.user["username"])
+    except store.CustomerError as exc:
+        return done(str(exc), _back(mention_id), "error")
+    return done(f"Linked {handle} on {collectors.label(platform)}: their history now shows both.", _back(mention_id))
+
+
+@bp.post("/<int:mention_id>/unlink")
+@editor_required
+def unlink(mention_id: int):
+    """Take one account out of this author's customer."""
+    mention = get_mention_or_404(mention_id)
+    platform, author_id = request.form.get("platform", ""), request.form.get("author_id", "")
+    try:
+        store.unlink_account(get_db(), mention, platform, author_id, g.user["username"])
+    except store.CustomerError as exc:
+        return done(str(exc), _back(mention_id), "error")
+    return done(f"Unlinked the {collectors.label(platform)} account.", _back(mention_id))
 
 
 @bp.post("/<int:mention_id>/correct")

@@ -10,11 +10,11 @@ import re
 
 import collectors
 import store
+from reputation import outcomes
 from settings import Settings
 from web import textcount
 
-PLATFORM_NAMES = {"x": "X", "reddit": "Reddit"}
-VARIABLES = re.compile(r"\{(author|brand|agent)\}")
+VARIABLES = re.compile(r"\{(author|brand|agent|survey)\}")
 
 
 class ReplyFailed(Exception):
@@ -24,25 +24,26 @@ log = logging.getLogger("earshot.web")
 
 
 def platform_name(platform: str) -> str:
-    """The platform as people call it."""
-    return PLATFORM_NAMES.get(platform, platform.title())
+    """The platform as people call it (from the network registry)."""
+    return collectors.label(platform)
 
 
-def fill(template: str, mention: dict, user: dict) -> str:
-    """A saved reply with {author}, {brand} and {agent} filled in."""
+def fill(template: str, mention: dict, user: dict, survey: str = "") -> str:
+    """A saved reply with {author}, {brand}, {agent} and {survey} (this reply's CSAT link) filled in."""
     values = {
         "author": mention.get("author_name") or mention.get("author_handle") or "there",
         "brand": mention["brand"],
         "agent": user.get("display_name") or user["username"],
+        "survey": survey,
     }
     return VARIABLES.sub(lambda match: values[match.group(1)], template)
 
 
-def body_problem(body: str, platform: str) -> str | None:
-    """Why this reply text can't be posted (None if it can)."""
+def body_problem(body: str, platform: str, reported: int | None = None) -> str | None:
+    """Why this reply text can't be posted (None if it can); ``reported`` is a server's own limit."""
     if not body.strip():
         return "Write a reply first."
-    size, most = textcount.length(body, platform), textcount.limit(platform)
+    size, most = textcount.length(body, platform), textcount.limit(platform, reported)
     if size > most:
         return f"The reply is {size} characters as {platform_name(platform)} counts them; the limit is {most}."
     return None
@@ -57,6 +58,8 @@ def api_block_reason(settings: Settings, mention: dict, demo: bool) -> str | Non
     if not mention["reply_via_api"]:
         if mention["platform"] == "x":
             return "X only lets apps reply to posts that @mention or quote the brand. Reply on X instead."
+        if mention["platform"] == "bluesky":
+            return "The author's thread gate doesn't let the brand account reply. Reply on Bluesky instead."
         return f"{name} replies can't be posted from Earshot for this mention."
     if not demo and collectors.replier_for(settings, mention["platform"]) is None:
         return f"No {name} reply credentials are set up, so Earshot can't post there."
@@ -80,7 +83,9 @@ def post(db, settings: Settings, mention: dict, reply: dict, actor: str, demo: b
         return _fail(db, reply, actor, f"Something unexpected interrupted posting. Check {platform_name(mention['platform'])} "
                      "before trying again, in case the reply went out.")
     store.finish_reply(db, reply["id"], "sent", actor, external_id=result.external_id, url=result.url)
-    return store.get_reply(db, reply["id"])
+    sent = store.get_reply(db, reply["id"])
+    outcomes.refresh(db, settings, since=sent["sent_at"])  # the mention now awaits the customer's answer
+    return sent
 
 
 def _fail(db, reply: dict, actor: str, reason: str):

@@ -16,10 +16,7 @@ bp = Blueprint("sources", __name__)
 
 def _has_read_credentials(platform: str) -> bool:
     """Whether the environment holds the keys this source needs to collect."""
-    conf, env = getattr(settings().sources, platform), settings().env
-    if platform == "x":
-        return bool(env(conf.bearer_token_env))
-    return bool(env(conf.client_id_env) and env(conf.client_secret_env))
+    return getattr(settings().sources, platform).has_read_credentials(settings().env)
 
 
 def next_run(runs: list[dict], poll_minutes: int) -> str | None:
@@ -56,5 +53,5 @@ def source_summary(db, platform: str) -> dict:
 def index():
     """The sources page."""
     db = get_db()
-    summaries = [source_summary(db, p) for p in ("x", "reddit")]
+    summaries = [source_summary(db, p) for p in collectors.PLATFORMS]
     return render_template("sources/index.html", sources=summaries, demo=current_app.config["EARSHOT_DEMO"])

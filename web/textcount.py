@@ -1,4 +1,9 @@
-"""How long a reply is in each platform's own terms (X's weighted count, Reddit's plain length).
+"""How long a reply is in each platform's own terms (X's weighted count, Reddit's plain length,
+Bluesky's and Mastodon's grapheme clusters).
+
+Bluesky: at most 300 graphemes (what a reader sees as one character), links written out.
+Mastodon: the limit the server reports (500 unless it says otherwise); graphemes, with any
+link counting 23 and a mention of user@server counting as @user.
 
 X (twitter-text v3): most characters weigh 1, but code points outside Latin,
 punctuation and similar ranges (CJK, Thai is inside the light range) weigh 2;
@@ -11,7 +16,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-LIMITS = {"x": 280, "reddit": 10_000}
+import regex
+
+LIMITS = {"x": 280, "reddit": 10_000, "bluesky": 300, "mastodon": 500}
 DEFAULT_LIMIT = 10_000
 URL_WEIGHT = 23
 URL_RE = re.compile(r"https?://[^\s]+|\bwww\.[^\s]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|ly)(?:/[^\s]*)?",
@@ -26,16 +33,36 @@ MODIFIERS = ((0x1F3FB, 0x1F3FF), (0xE0020, 0xE007F))
 KEYCAP_BASES = set(map(ord, "0123456789#*"))
 
 
-def limit(platform: str) -> int:
-    """The most a reply may weigh on this platform."""
-    return LIMITS.get(platform, DEFAULT_LIMIT)
+MASTODON_URL = re.compile(r"https?://\S+")
+MASTODON_MENTION = re.compile(r"(@[\w.]+)@[\w.-]*\w")
+
+
+def limit(platform: str, reported: int | None = None) -> int:
+    """The most a reply may weigh on this platform; a limit the server reported (Mastodon) wins."""
+    return reported if reported else LIMITS.get(platform, DEFAULT_LIMIT)
 
 
 def length(text: str, platform: str) -> int:
     """The reply's length as the platform counts it."""
     if platform == "x":
         return weighted_length(text)
+    if platform == "bluesky":
+        return graphemes(text)
+    if platform == "mastodon":
+        return mastodon_length(text)
     return len(text)
+
+
+def graphemes(text: str) -> int:
+    """The number of grapheme clusters (a flag, a family emoji or e + accent is one)."""
+    return len(regex.findall(r"\X", text))
+
+
+def mastodon_length(text: str) -> int:
+    """Mastodon's count: graphemes, each link 23, a user@server mention as @user."""
+    links = len(MASTODON_URL.findall(text))
+    rest = MASTODON_MENTION.sub(r"\1", MASTODON_URL.sub("", text))
+    return graphemes(rest) + links * URL_WEIGHT
 
 
 def weighted_length(text: str) -> int:

@@ -13,6 +13,6 @@ bp = Blueprint("thanks", __name__)
 
 @bp.get("/thanks")
 def index():
-    """Unanswered positive mentions from returning customers, newest first."""
+    """Unanswered positive mentions from returning customers (on any linked account), newest first."""
     brands = [b.name for b in settings().brands if not b.competitor]
-    return render_template("thanks/index.html", mentions=store.thank_you_mentions(get_db(), brands))
+    return render_template("thanks/index.html", mentions=store.thank_you_customers(get_db(), brands))

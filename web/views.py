@@ -8,6 +8,7 @@ from flask import Flask, current_app, flash, g, jsonify, redirect, render_templa
 from werkzeug.routing import IntegerConverter
 
 import clock
+import collectors
 import store
 from web.auth import safe_next
 
@@ -181,3 +182,4 @@ def init_app(app: Flask) -> None:
         duration=duration, short_time=short_time, safe_url=safe_url, compact=compact, from_json=from_json, sla=sla
     )
     app.jinja_env.globals["wants_json"] = wants_json
+    app.jinja_env.filters["platform_label"] = collectors.label  # "bluesky" -> "Bluesky", from the registry

@@ -54,8 +54,27 @@
     return total + weigh(text.slice(last));
   }
 
+  // Bluesky and Mastodon count grapheme clusters (what a reader sees as one character);
+  // Mastodon counts every link as 23 and a mention of user@server as @user.
+  var MASTODON_URL = /https?:\/\/\S+/g;
+  var MASTODON_MENTION = /(@[\w.]+)@[\w.-]*\w/g;
+
+  function graphemes(text) {
+    if (typeof Intl === "undefined" || !Intl.Segmenter) return Array.from(text).length;
+    return Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)).length;
+  }
+
+  function mastodonLength(text) {
+    var links = 0;
+    text = text.replace(MASTODON_URL, function () { links += 1; return ""; });
+    return graphemes(text.replace(MASTODON_MENTION, "$1")) + links * URL_WEIGHT;
+  }
+
   function length(text, platform) {
-    return platform === "x" ? weightedLength(text) : Array.from(text).length;
+    if (platform === "x") return weightedLength(text);
+    if (platform === "bluesky") return graphemes(text);
+    if (platform === "mastodon") return mastodonLength(text);
+    return Array.from(text).length;
   }
 
   window.EarshotText = { weightedLength: weightedLength, length: length };
