@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from fakeapi import FakeAPI, _Handler, _iso
 
@@ -106,28 +106,17 @@ class NetworkFake(FakeAPI):
 class _LoopbackHandler(_Handler):
     """Like fakeapi's handler, but keeps repeated query parameters as lists and can send raw bytes."""
 
-    def _serve(self, method: str) -> None:
-        """Read the request, route it, and write the answer."""
-        parts = urlsplit(self.path)
-        query = {k: v if len(v) > 1 or k.endswith("[]") else v[0] for k, v in parse_qs(parts.query).items()}
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        stall = self.api._stalled(method, parts.path)
-        if stall:
-            stall.release.wait(120)
-            self.close_connection = True
-            return
-        with self.api.lock:
-            self.api.requests.append({"method": method, "path": parts.path, "query": query, "body": body,
-                                      "headers": dict(self.headers)})  # fmt: skip
-            status, headers, payload = self.api.handle(method, parts.path, query, body, self.headers)
-        data = payload.data if isinstance(payload, Raw) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+    def _query(self, text: str) -> dict:
+        """The query string; a repeated name (or one ending in []) keeps its list."""
+        return {k: v if len(v) > 1 or k.endswith("[]") else v[0] for k, v in parse_qs(text).items()}
+
+    def _record(self, method: str, path: str, query: dict, body: bytes) -> dict:
+        """The request as fakeapi keeps it, with its headers."""
+        return {**super()._record(method, path, query, body), "headers": dict(self.headers)}
+
+    def _encode(self, payload: object) -> bytes:
+        """Raw bytes as they are (malformed answers), anything else as JSON."""
+        return payload.data if isinstance(payload, Raw) else super()._encode(payload)
 
 
 def _b64(data: dict) -> str:

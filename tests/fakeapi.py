@@ -754,7 +754,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         """Read the request, route it, and write the JSON answer."""
         parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        query = self._query(parts.query)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         stall = self.api._stalled(method, parts.path)
         if stall:
@@ -762,9 +762,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         with self.api.lock:
-            self.api.requests.append({"method": method, "path": parts.path, "query": query, "body": body})
+            self.api.requests.append(self._record(method, parts.path, query, body))
             status, headers, payload = self.api.handle(method, parts.path, query, body, self.headers)
-        data = json.dumps(payload).encode()
+        data = self._encode(payload)
         self.send_response(status)
         if self.headers.get("Connection", "").lower() == "close":
             self.send_header("Connection", "close")  # say so, or the client reuses a dead socket
@@ -774,6 +774,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def _query(self, text: str) -> dict:
+        """The query string, one value per name."""
+        return {k: v[0] for k, v in parse_qs(text).items()}
+
+    def _record(self, method: str, path: str, query: dict, body: bytes) -> dict:
+        """What FakeAPI.requests keeps of one request."""
+        return {"method": method, "path": path, "query": query, "body": body}
+
+    def _encode(self, payload: object) -> bytes:
+        """The answer's body."""
+        return json.dumps(payload).encode()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         """Serve a GET."""
