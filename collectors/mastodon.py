@@ -115,11 +115,16 @@ def reply_limit(db, mention: dict) -> int | None:
 # --- Normalizing --------------------------------------------------------------------
 
 
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
 def plain_text(markup: str) -> str:
     """A status's HTML content as plain text (paragraphs and <br> as line breaks)."""
-    text = re.sub(r"<br\s*/?>", "\n", markup or "", flags=re.IGNORECASE)
-    text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", text, flags=re.IGNORECASE)
-    text = re.sub(r"<[^>]+>", "", text)
+    text = _BREAK.sub("\n", markup or "")
+    text = _PARAGRAPH.sub("\n\n", text)
+    text = _TAG.sub("", text)
     return html.unescape(text).strip()
 
 
@@ -133,6 +138,7 @@ def to_mention(status: dict, brand: Brand, query: str, server: str, brand_accoun
                via_mentions: bool = False) -> dict:  # fmt: skip
     """A store-ready mention row from one Mastodon status entity read on ``server``."""
     account = status.get("account") or {}
+    author = full_handle(account, server)
     handles = {h.lower() for h in brand.mastodon.handles}
     tagged = {full_handle(m, server).lower() for m in status.get("mentions") or []}
     brand_id = str((brand_account or {}).get("id") or "")
@@ -147,8 +153,8 @@ def to_mention(status: dict, brand: Brand, query: str, server: str, brand_accoun
         "text": text,
         "language": status.get("language") or detect_language(text),
         "url": status.get("url") or status.get("uri"),
-        "author_id": str(account.get("uri") or account.get("url") or full_handle(account, server)),
-        "author_handle": full_handle(account, server),
+        "author_id": str(account.get("uri") or account.get("url") or author),
+        "author_handle": author,
         "author_name": account.get("display_name") or account.get("username"),
         "author_reach": count(account.get("followers_count")),
         "created_at": _created_at(status),
@@ -161,8 +167,13 @@ def to_mention(status: dict, brand: Brand, query: str, server: str, brand_accoun
         "mentions_brand_handle": via_mentions or bool(tagged & handles),
         "in_reply_to_brand": bool(brand_id) and str(status.get("in_reply_to_account_id") or "") == brand_id,
         "reply_via_api": not brand.competitor,
-        "raw": {"server": server, "status": jsonable(status)},
+        "raw": raw_json({"server": server, "status": status}),
     }
+
+
+def raw_json(value: Any) -> str:
+    """Mastodon.py's parsed entity as the stored JSON text (its datetimes as ISO text), serialized once."""
+    return json.dumps(value, default=_iso_default, ensure_ascii=False)
 
 
 def jsonable(value: Any) -> Any:

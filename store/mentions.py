@@ -38,23 +38,38 @@ _UPSERT_SQL = (
 _COLUMN_AT = {name: i for i, name in enumerate(COLLECTED_COLUMNS)}
 _COUNT_AT = [_COLUMN_AT[c] for c in ("author_reach", "like_count", "repost_count", "reply_count")]
 _FLAG_AT = [_COLUMN_AT[c] for c in ("mentions_brand_handle", "in_reply_to_brand", "reply_via_api")]
+_RAW_AT, _EXTERNAL_AT, _COLLECTED_AT = (_COLUMN_AT[c] for c in ("raw", "external_id", "collected_at"))
 
 
 def _mention_params(row: dict, now: str) -> list:
     """Order one mention dict as upsert parameters."""
-    params = [row.get(c) for c in COLLECTED_COLUMNS]
-    raw = params[_COLUMN_AT["raw"]]
+    get = row.get
+    params = [get(c) for c in COLLECTED_COLUMNS]
+    raw = params[_RAW_AT]
     if raw is not None and not isinstance(raw, str):
-        params[_COLUMN_AT["raw"]] = json.dumps(raw, ensure_ascii=False)
-    params = [_storable(p) for p in params]
+        params[_RAW_AT] = json.dumps(raw, ensure_ascii=False)
+    if not _all_storable(params):
+        params = [_storable(p) for p in params]
     for i in _COUNT_AT:
         params[i] = int(params[i] or 0)
     for i in _FLAG_AT:
         params[i] = 1 if params[i] else 0
-    params[_COLUMN_AT["external_id"]] = str(params[_COLUMN_AT["external_id"]])
-    params[_COLUMN_AT["collected_at"]] = params[_COLUMN_AT["collected_at"]] or now
+    params[_EXTERNAL_AT] = str(params[_EXTERNAL_AT])
+    params[_COLLECTED_AT] = params[_COLLECTED_AT] or now
     params.append(now)
     return params
+
+
+def _all_storable(values: list) -> bool:
+    """Whether every text value is stored as it is (no NUL, no lone surrogate), checked once for the row."""
+    text = "".join([v for v in values if isinstance(v, str)])
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[int, int]:
@@ -71,7 +86,9 @@ def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[in
     last_id = db.conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
     db.conn.executemany(_UPSERT_SQL, [_mention_params(r, now) for r in rows])
     # New rows always get ids above the old maximum (we hold the write lock).
-    db.conn.execute("INSERT INTO mentions_fts (rowid, text) SELECT id, text FROM mentions WHERE id > ?", [last_id])
+    db.conn.execute(
+        "INSERT INTO mentions_fts (rowid, text) SELECT id, text FROM mentions WHERE id > ?", [last_id]
+    )
     _upsert_authors(db, rows, now)
     return len(keys) - len(existing), len(existing)
 

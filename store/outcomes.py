@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 from .common import PUBLIC_REPLY_STATUSES, StoreError, _marks, _status_in, utcnow
+from .schema import THEME_INDEXES
 
 __all__ = [
     "OUTCOMES", "SurveyVoted", "add_fix", "first_complaints", "posts_after", "theme_examples", "theme_sample",
@@ -38,12 +39,14 @@ def followup_targets(db, platform: str, since: str) -> list[dict]:
     )
 
 
+# No `r.external_id IS NOT NULL` (the join's equality already skips a reply without one): SQLite
+# turns it into a range on in_reply_to_id and reads every follow-up on the network for each reply.
 _LINK_TO_REPLIES = (
     "INSERT INTO followups (followup_id, mention_id, reply_id, by_customer, linked_at) "
     "SELECT f.id, r.mention_id, r.id, CASE WHEN f.author_id = m.author_id THEN 1 ELSE 0 END, ? "
     "FROM replies r JOIN mentions m ON m.id = r.mention_id "
     "JOIN mentions f ON f.platform = m.platform AND f.in_reply_to_id = r.external_id "
-    f"WHERE {_PUBLIC} AND r.external_id IS NOT NULL AND r.sent_at >= ? AND f.id <> m.id "
+    f"WHERE {_PUBLIC} AND r.sent_at >= ? AND f.id <> m.id "
     "ON CONFLICT (followup_id) DO NOTHING"
 )
 # Mastodon keys posts by URI but names the parent by its id on the server read: match our reply's URL end.
@@ -174,14 +177,15 @@ def outcome_condition(choice: str) -> str:
 # --- Retention ----------------------------------------------------------------------
 
 
-# `x || ''` keeps the planner on the author index (platform, author_id, created_at) in SQLite
-# and PostgreSQL alike: the (brand, platform, sentiment) index would read every earlier complaint.
+# Both read migration 0041's indexes of negative mentions alone: complaints newest first, and
+# an earlier complaint by the same customer about the same brand in one seek.
 _FIRST_COMPLAINTS = (
-    "SELECT m.id, m.platform, m.author_id, m.brand, m.created_at, m.first_response_at FROM mentions m "
-    "WHERE m.sentiment = 'negative' AND m.author_id IS NOT NULL AND m.created_at >= ? AND m.created_at < ? "
-    "AND m.brand IN ({brands}) AND NOT EXISTS (SELECT 1 FROM mentions e WHERE e.platform = m.platform "
-    "AND e.author_id = m.author_id AND e.created_at <= m.created_at AND e.id <> m.id "
-    "AND e.brand || '' = m.brand AND e.sentiment || '' = 'negative' "
+    "SELECT m.id, m.platform, m.author_id, m.brand, m.created_at, m.first_response_at "
+    "FROM mentions m INDEXED BY mentions_complaints WHERE m.sentiment = 'negative' AND m.author_id IS NOT NULL "
+    "AND m.created_at >= ? AND m.created_at < ? "
+    "AND m.brand IN ({brands}) AND NOT EXISTS (SELECT 1 FROM mentions e INDEXED BY mentions_complaints_by_author "
+    "WHERE e.platform = m.platform AND e.author_id = m.author_id AND e.brand = m.brand "
+    "AND e.sentiment = 'negative' AND e.created_at <= m.created_at AND e.id <> m.id "
     "AND (e.created_at < m.created_at OR e.id < m.id)) "
     "ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
 )
@@ -234,10 +238,17 @@ def _theme_like(theme: str) -> str:
 
 def theme_window(db, brand: str, theme: str, start: str, end: str) -> dict[str, int]:
     """Mentions of a brand whose intents include ``theme`` in [start, end), by sentiment."""
-    rows = db.query(
-        "SELECT sentiment, count(*) AS n FROM mentions WHERE brand = ? AND intents LIKE ? "
-        "AND created_at >= ? AND created_at < ? GROUP BY sentiment", [brand, _theme_like(theme), start, end])  # fmt: skip
-    return {r["sentiment"] or "unscored": r["n"] for r in rows}
+    # A theme with its own index (0041) is counted from its entries alone, one range per sentiment.
+    if theme in THEME_INDEXES:
+        source, like, params = f"mentions INDEXED BY mentions_theme_{theme}", f"'{_theme_like(theme)}'", []
+    else:
+        source, like, params = "mentions", "?", [_theme_like(theme)]
+    where = f"FROM {source} WHERE brand = ? AND intents LIKE {like} AND created_at >= ? AND created_at < ?"
+    values = [brand, *params, start, end]
+    rows = db.execute(
+        f"SELECT sentiment, count(*) {where} AND sentiment IN ('negative', 'neutral', 'positive') GROUP BY sentiment "
+        f"UNION ALL SELECT NULL, count(*) {where} AND sentiment IS NULL", [*values, *values]).fetchall()  # fmt: skip
+    return {sentiment or "unscored": n for sentiment, n in rows if n}
 
 
 def theme_examples(db, theme: str, start: str, end: str, brands: list[str], limit: int = 3) -> list[dict]:

@@ -532,6 +532,42 @@ def _m0040_outcomes(db: sqlite_utils.Database) -> None:
     )
 
 
+# The complaint themes 0041 indexes (classifier/urgency.py's intents at the time, less "question").
+THEME_INDEXES = ("safety", "fraud_phishing", "privacy_security", "legal_threat", "outage", "account_access",
+                 "billing", "delivery", "cancellation")  # fmt: skip
+
+
+@migration("0041_outcome_indexes")
+def _m0041_outcome_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for the dashboard's Outcomes section at a million mentions.
+
+    Retention's first complaints read from two indexes of negative mentions with an author alone
+    (newest first, and a customer's earlier complaint about the same brand in one seek; other
+    queries on negatives, which need not name an author, keep their own); one partial index per
+    complaint theme counts a fix's before and after; the outcome counts read from their index
+    alone. Each mentions index holds only scored rows (negative, or with that theme), so ingest
+    pays nothing for them; scoring a negative or themed mention pays one entry each.
+    """
+    themes = "\n".join(
+        f"CREATE INDEX mentions_theme_{t} ON mentions (brand, sentiment, created_at, intents) "
+        f"WHERE intents LIKE '%\"{t}\"%';"
+        for t in THEME_INDEXES
+    )
+    run_script(
+        db,
+        f"""
+        CREATE INDEX mentions_complaints ON mentions (sentiment, created_at, brand, platform, author_id,
+                                                      first_response_at)
+            WHERE sentiment = 'negative' AND author_id IS NOT NULL;
+        CREATE INDEX mentions_complaints_by_author ON mentions (platform, author_id, brand, created_at, sentiment)
+            WHERE sentiment = 'negative' AND author_id IS NOT NULL;
+        CREATE INDEX outcomes_counts ON outcomes (answered_at, brand, platform, agent, theme, sentiment_before,
+                                                  recovered, outcome, reply_id);
+        {themes}
+        """,
+    )
+
+
 # New steps go here, at the end: the order above is the order they run in.
 
 

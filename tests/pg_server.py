@@ -46,7 +46,12 @@ def free_port() -> int:
 class PgServer:
     """One throwaway PostgreSQL cluster with a superuser, a password and a template database."""
 
-    def __init__(self) -> None:
+    # Tests trade durability for speed; a benchmark passes production-like settings instead.
+    TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+                     "max_connections": "400", "shared_buffers": "256MB"}  # fmt: skip
+
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        self.settings = {**self.TEST_SETTINGS, **(settings or {})}
         self.bin = find_binaries()
         self.root = Path(tempfile.mkdtemp(prefix="earshot-pg-"))
         self.data = self.root / "data"
@@ -68,9 +73,9 @@ class PgServer:
             shutil.chown(pwfile, self.run_as)
         self._run("initdb", "-D", str(self.data), "-U", USER, f"--pwfile={pwfile}", "--auth-local=trust",
                   "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")  # fmt: skip
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400 "
-                   "-c shared_buffers=256MB")  # fmt: skip
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} " + " ".join(
+            f"-c {name}={value}" for name, value in self.settings.items()
+        )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start")
         return self
 
