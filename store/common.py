@@ -90,15 +90,23 @@ def _storable(value):
     lone surrogate (from a malformed payload) is not text SQLite can hold.
     Imports refuse such lines with a reason; collected posts keep the rest.
     """
-    if not isinstance(value, str):
+    if not isinstance(value, str) or _is_storable(value):
         return value
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+    value = value.replace("\x00", "\ufffd")
+    if not _is_storable(value):
         value = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
     return value
+
+
+def _is_storable(text: str) -> bool:
+    """Whether text is stored as it is: it holds no NUL and no lone surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _count(db: sqlite_utils.Database, table: str) -> int:

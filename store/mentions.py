@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from .common import _count, _marks, _storable, utcnow
+from .common import _count, _is_storable, _marks, _storable, utcnow
 
 # Columns a collector or an import may write. Staff fields (status, assignee,
 # tags, notes, corrections) and classifier fields are deliberately absent, so
@@ -61,15 +61,8 @@ def _mention_params(row: dict, now: str) -> list:
 
 
 def _all_storable(values: list) -> bool:
-    """Whether every text value is stored as it is (no NUL, no lone surrogate), checked once for the row."""
-    text = "".join([v for v in values if isinstance(v, str)])
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """Whether every text value of a row is stored as it is, checked once over all of them."""
+    return _is_storable("".join([v for v in values if isinstance(v, str)]))
 
 
 def upsert_mentions(db: sqlite_utils.Database, rows: Iterable[dict]) -> tuple[int, int]:
