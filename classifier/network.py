@@ -55,13 +55,15 @@ class MeanPoolClassifier(nn.Module):
 
 def pad(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad token id lists to the longest one; return ids and attention mask."""
+    import numpy as np
+
     width = max(len(r) for r in rows)
-    ids = torch.zeros((len(rows), width), dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
     for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row)
+        ids[i, : len(row)] = row
         mask[i, : len(row)] = 1
-    return ids, mask
+    return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
 def load_backbone(path: Path) -> nn.Module:
