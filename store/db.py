@@ -61,6 +61,9 @@ def connect(path: str | Path, migrate: bool = True) -> Database:
         # Each upserted row opens a statement journal; kept in memory it costs
         # no temp-file writes (on disk it was most of ingest's system time).
         db.execute("PRAGMA temp_store=MEMORY")
+        # Reads map the file rather than copy pages into the cache: the dashboard at a million
+        # mentions reads more index pages than the cache holds, and copying them was a fifth of its time.
+        db.execute("PRAGMA mmap_size=1073741824")
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     if migrate:

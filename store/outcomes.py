@@ -151,14 +151,32 @@ def outcome_counts(db, start: str, end: str, brands: list[str], platforms: list[
     """
     if not brands or not platforms:
         return []
-    keys = "o.brand, o.platform, o.agent, o.theme, o.sentiment_before, o.recovered"
-    settled = (f"SELECT {keys}, o.reply_id, CASE WHEN o.outcome = 'no_reply_yet' AND o.answered_at < ? "
-               "THEN 'silent' ELSE o.outcome END AS outcome FROM outcomes o WHERE o.answered_at >= ? "
-               f"AND o.answered_at < ? AND o.brand IN ({_marks(brands)}) AND o.platform IN ({_marks(platforms)})")  # fmt: skip
-    sql = (f"SELECT {keys}, o.outcome, count(*) AS n, count(c.rating) AS ratings, "
-           "COALESCE(sum(c.rating), 0) AS rating_sum, sum(CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END) AS good "
-           f"FROM ({settled}) o LEFT JOIN csat_responses c ON c.reply_id = o.reply_id GROUP BY {keys}, o.outcome")  # fmt: skip
-    return list(db.query(sql, [silent_before, start, end, *brands, *platforms]))
+    # Grouped by stored columns alone, in the order of migration 0042's index, so SQLite reads
+    # the groups without sorting; the waits gone silent are summed apart and split off below.
+    keys = "o.brand, o.platform, o.agent, o.theme, o.sentiment_before, o.recovered, o.outcome"
+    late = "CASE WHEN o.outcome = 'no_reply_yet' AND o.answered_at < ? THEN 1 ELSE 0 END"
+    good = "CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END"
+    sql = (f"SELECT {keys}, count(*) AS n, count(c.rating) AS ratings, COALESCE(sum(c.rating), 0) AS rating_sum, "
+           f"sum({good}) AS good, sum({late}) AS late_n, sum({late} * CASE WHEN c.rating IS NULL THEN 0 ELSE 1 END) "
+           f"AS late_ratings, COALESCE(sum({late} * c.rating), 0) AS late_rating_sum, sum({late} * {good}) AS late_good "
+           "FROM outcomes o LEFT JOIN csat_responses c ON c.reply_id = o.reply_id WHERE o.answered_at >= ? "
+           f"AND o.answered_at < ? AND o.brand IN ({_marks(brands)}) AND o.platform IN ({_marks(platforms)}) "
+           f"GROUP BY {keys}")  # fmt: skip
+    rows = db.query(sql, [*[silent_before] * 4, start, end, *brands, *platforms])
+    return [part for row in rows for part in _split_silent(row)]
+
+
+_COUNTS = ("n", "ratings", "rating_sum", "good")
+
+
+def _split_silent(row: dict) -> list[dict]:
+    """A group of counts, with its waits gone silent split off as a group of their own."""
+    late = {k: row.pop(f"late_{k}") or 0 for k in _COUNTS}
+    if not late["n"]:
+        return [row]
+    waiting = {**row, **{k: (row[k] or 0) - late[k] for k in _COUNTS}}
+    silent = {**row, **late, "outcome": "silent"}
+    return [silent, waiting] if waiting["n"] else [silent]
 
 
 # The inbox's outcome filter: one outcome, or everyone worth a second reply.

@@ -568,6 +568,24 @@ def _m0041_outcome_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration("0042_outcome_groups")
+def _m0042_outcome_groups(db: sqlite_utils.Database) -> None:
+    """The outcome counts read in their groups' order, so SQLite need not sort them.
+
+    Sorting every answered mention of the range by seven keys was most of the Outcomes
+    section's time at a million mentions; this index hands them over already grouped, one
+    seek per brand and network, and replaces 0041's index ordered by answer time.
+    """
+    run_script(
+        db,
+        """
+        DROP INDEX outcomes_counts;
+        CREATE INDEX outcomes_groups ON outcomes (brand, platform, agent, theme, sentiment_before, recovered,
+                                                  outcome, answered_at, reply_id);
+        """,
+    )
+
+
 # New steps go here, at the end: the order above is the order they run in.
 
 

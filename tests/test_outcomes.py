@@ -155,6 +155,22 @@ def test_refresh_decides_silence_at_the_edge_whatever_the_clock_zone(settings, d
     assert store.get_outcome(db, mention_id)["outcome"] == outcome
 
 
+def test_counts_move_a_wait_and_its_rating_to_silent_once_the_window_has_passed(settings, db):
+    mention_id = seed_answered(db)
+    clock.start_at("2026-11-19T09:00:00Z", frozen=True)
+    outcomes.refresh(db, settings)
+    reply_id = store.get_outcome(db, mention_id)["reply_id"]
+    store.record_csat(db, reply_id, mention_id, 5, None)
+    span = ("2026-11-18T00:00:00Z", "2026-11-19T00:00:00Z", ["Lumina Mobile"], ["x"])
+
+    def counted(silent_before: str) -> dict:
+        return {r["outcome"]: (r["n"], r["ratings"], r["rating_sum"], r["good"])
+                for r in store.outcome_counts(db, *span, silent_before)}  # fmt: skip
+
+    assert counted("2026-11-18T23:30:00Z") == {"no_reply_yet": (1, 1, 5, 1)}, "answered at the edge: still waiting"
+    assert counted("2026-11-18T23:30:01Z") == {"silent": (1, 1, 5, 1)}
+
+
 def test_refresh_links_a_thai_follow_up_and_recomputes_when_more_arrive(settings, db):
     mention_id = seed_answered(db)
     clock.start_at("2026-11-19T09:00:00Z", frozen=True)
