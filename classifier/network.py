@@ -6,6 +6,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -55,8 +56,6 @@ class MeanPoolClassifier(nn.Module):
 
 def pad(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad token id lists to the longest one; return ids and attention mask."""
-    import numpy as np
-
     width = max(len(r) for r in rows)
     ids = np.zeros((len(rows), width), dtype=np.int64)
     mask = np.zeros((len(rows), width), dtype=np.int64)

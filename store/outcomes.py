@@ -154,15 +154,15 @@ def outcome_counts(db, start: str, end: str, brands: list[str], platforms: list[
     # Grouped by stored columns alone, in the order of migration 0042's index, so SQLite reads
     # the groups without sorting; the waits gone silent are summed apart and split off below.
     keys = "o.brand, o.platform, o.agent, o.theme, o.sentiment_before, o.recovered, o.outcome"
-    late = "CASE WHEN o.outcome = 'no_reply_yet' AND o.answered_at < ? THEN 1 ELSE 0 END"
-    good = "CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END"
-    sql = (f"SELECT {keys}, count(*) AS n, count(c.rating) AS ratings, COALESCE(sum(c.rating), 0) AS rating_sum, "
-           f"sum({good}) AS good, sum({late}) AS late_n, sum({late} * CASE WHEN c.rating IS NULL THEN 0 ELSE 1 END) "
-           f"AS late_ratings, COALESCE(sum({late} * c.rating), 0) AS late_rating_sum, sum({late} * {good}) AS late_good "
-           "FROM outcomes o LEFT JOIN csat_responses c ON c.reply_id = o.reply_id WHERE o.answered_at >= ? "
-           f"AND o.answered_at < ? AND o.brand IN ({_marks(brands)}) AND o.platform IN ({_marks(platforms)}) "
-           f"GROUP BY {keys}")  # fmt: skip
-    rows = db.query(sql, [*[silent_before] * 4, start, end, *brands, *platforms])
+    answered = (f"SELECT {keys}, o.reply_id, CASE WHEN o.outcome = 'no_reply_yet' AND o.answered_at < ? THEN 1 "
+                "ELSE 0 END AS late FROM outcomes o WHERE o.answered_at >= ? AND o.answered_at < ? "
+                f"AND o.brand IN ({_marks(brands)}) AND o.platform IN ({_marks(platforms)})")  # fmt: skip
+    rated, good = "CASE WHEN c.rating IS NULL THEN 0 ELSE 1 END", "CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END"
+    sql = (f"SELECT {keys}, count(*) AS n, sum({rated}) AS ratings, COALESCE(sum(c.rating), 0) AS rating_sum, "
+           f"sum({good}) AS good, sum(o.late) AS late_n, sum(o.late * {rated}) AS late_ratings, "
+           f"COALESCE(sum(o.late * c.rating), 0) AS late_rating_sum, sum(o.late * {good}) AS late_good "
+           f"FROM ({answered}) o LEFT JOIN csat_responses c ON c.reply_id = o.reply_id GROUP BY {keys}")  # fmt: skip
+    rows = db.query(sql, [silent_before, start, end, *brands, *platforms])
     return [part for row in rows for part in _split_silent(row)]
 
 
