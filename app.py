@@ -336,6 +336,9 @@ def user_reset_password(ctx, username: str, password_stdin: bool) -> None:
 @click.option("--max-minutes", default=0.0, show_default=True, help="Stop after this long (0: no limit).")
 @click.option("--seed", default=13, show_default=True)
 @click.option("--calibrate", is_flag=True, help="Fold validation-chosen logit offsets into the head.")
+@click.option("--resume", default="", type=click.Path(file_okay=False),
+              help="Continue from the adapter in this folder (its validation score is the one to beat).")
+@click.option("--warmup", default=0.06, show_default=True, help="Share of the run spent warming up the learning rate.")
 def train_cmd(data: str, val: str | None, out: str, **options) -> None:
     """Fine-tune the bundled sentiment adapter on labeled JSONL.
 

@@ -101,6 +101,20 @@ def build_trainable(rank: int, alpha: float, dropout: float) -> nn.Module:
     return peft_model
 
 
+def trainable_from(folder: Path, dropout: float = 0.1) -> nn.Module:
+    """A trainable network that starts from the adapter saved in `folder`."""
+    from safetensors.torch import load_file
+
+    config = read_adapter_config(folder)
+    network = build_trainable(config["rank"], config["alpha"], dropout)
+    weights = load_file(str(folder / ADAPTER_WEIGHTS))
+    unknown = set(weights) - {name for name, _ in network.named_parameters()}
+    if unknown:
+        raise ModelUnavailable(f"the adapter in {folder} does not fit the backbone: {sorted(unknown)[:3]}")
+    network.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
+    return network
+
+
 def adapter_state(peft_model: nn.Module) -> dict[str, torch.Tensor]:
     """The trainable tensors, in fp16, keyed by their names in the network."""
     return {

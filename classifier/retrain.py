@@ -88,18 +88,12 @@ def split_corrections(rows: list[dict], share: float, frozen_texts: set[str]) ->
 
 def warm_start(folder: Path):
     """A trainable network holding the given version's adapter."""
-    from safetensors.torch import load_file
+    from classifier.network import ModelUnavailable, trainable_from
 
-    from classifier.network import build_trainable
-
-    config = read_adapter_config(folder)
-    network = build_trainable(config["rank"], config["alpha"], 0.1)
-    weights = load_file(str(folder / "adapter.safetensors"))
-    unknown = set(weights) - {name for name, _ in network.named_parameters()}
-    if unknown:
-        raise RetrainError(f"the adapter in {folder} does not fit the backbone: {sorted(unknown)[:3]}")
-    network.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
-    return network
+    try:
+        return trainable_from(folder)
+    except ModelUnavailable as exc:
+        raise RetrainError(str(exc)) from None
 
 
 def _batches(replay: Examples, fixes: Examples, options: RetrainOptions, rng: random.Random):

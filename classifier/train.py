@@ -18,7 +18,16 @@ import torch
 import clock
 from classifier import metrics
 from classifier.data import Labeled, read_labeled
-from classifier.network import LABELS, backbone_path, build_trainable, pad, save_adapter
+from classifier.network import (
+    LABELS,
+    ModelUnavailable,
+    backbone_path,
+    build_trainable,
+    pad,
+    read_adapter_config,
+    save_adapter,
+    trainable_from,
+)  # fmt: skip
 
 ADAPTER_NAME = "earshot-minilm-lora"
 
@@ -45,6 +54,7 @@ class TrainSettings:
     max_minutes: float = 0.0
     seed: int = 13
     calibrate: bool = False
+    resume: str = ""
 
 
 def tokenize(texts: list[str], max_length: int) -> list[list[int]]:
@@ -138,7 +148,7 @@ def train(
     total = settings.max_steps or max(1, round(per_epoch * settings.epochs))
     echo(f"training on {len(train_ids)} texts, validating on {len(val_ids)}; {total} steps")
 
-    network = build_trainable(settings.rank, settings.alpha, settings.lora_dropout)
+    network = _starting_network(settings)
     params = [p for p in network.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(train_set.labels))
@@ -151,6 +161,13 @@ def train(
     history = []
     step, batches, running = 0, [], 0.0
     done = 0.0
+    if settings.resume:  # the adapter it starts from is the checkpoint to beat
+        scores = metrics.report(val_set.labels, predict(network, val_ids))
+        history.append(_checkpoint_line(0, per_epoch, 0.0, scores, started))
+        echo("starting point: " + _describe(history[-1]))
+        best = {**scores, "step": 0, "epoch": 0.0}
+        best_state = {k: v.detach().clone() for k, v in network.state_dict().items() if k in kept}
+        save_adapter(network, out, _adapter_config(settings))
     while done < 1.0:
         for group in optimizer.param_groups:
             group["lr"] = settings.learning_rate * schedule(done, settings.warmup)
@@ -190,6 +207,22 @@ def train(
     card = _card(data, val, train_set, val_set, settings, best, history, started, step)
     write_card(out, card)
     return card
+
+
+def _starting_network(settings: TrainSettings):
+    """A fresh adapter, or with --resume the saved one, which must match --rank."""
+    if not settings.resume:
+        return build_trainable(settings.rank, settings.alpha, settings.lora_dropout)
+    folder = Path(settings.resume)
+    try:
+        config = read_adapter_config(folder)
+        if (config["rank"], config["alpha"]) != (settings.rank, settings.alpha):
+            raise TrainingError(
+                f"--resume {folder} has LoRA rank {config['rank']}; pass --rank {config['rank']}"
+            )
+        return trainable_from(folder, settings.lora_dropout)
+    except ModelUnavailable as exc:
+        raise TrainingError(str(exc)) from None
 
 
 def _calibrate_head(network, val_ids: list[list[int]], val_labels: list[int], echo) -> dict:
@@ -280,11 +313,29 @@ def _card(data, val, train_set, val_set, settings, best, history, started, steps
             },
         },
         "settings": asdict(settings),
+        "resumed_from": _parent(settings.resume),
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
         "steps_run": steps,
         "wall_minutes": round((time.time() - started) / 60, 1),
         "best_checkpoint": best,
         "history": history,
+    }
+
+
+def _parent(resume: str) -> dict | None:
+    """The adapter a resumed run started from: its folder, digest and its own card's best checkpoint."""
+    if not resume:
+        return None
+    folder = Path(resume)
+    card_path = folder / "MODEL_CARD.json"
+    parent_card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    return {
+        "folder": str(folder),
+        "adapter_sha256": _sha256(folder / "adapter.safetensors"),
+        "command": parent_card.get("command"),
+        "steps_run": parent_card.get("steps_run"),
+        "wall_minutes": parent_card.get("wall_minutes"),
+        "best_checkpoint": parent_card.get("best_checkpoint"),
     }
 
 
@@ -309,6 +360,7 @@ def write_card(out: Path, card: dict) -> None:
         f"- steps run: {card['steps_run']} in {card['wall_minutes']} minutes",
         "",
         f"Command: `{card['command']}`",
+        *_parent_lines(card.get("resumed_from")),
         "",
         "## Validation (checkpoint selection)",
         "",
@@ -326,6 +378,19 @@ def write_card(out: Path, card: dict) -> None:
         "",
     ]
     (out / "MODEL_CARD.md").write_text("\n".join(lines))
+
+
+def _parent_lines(parent: dict | None) -> list[str]:
+    """Model-card lines about the adapter a resumed run started from."""
+    if not parent:
+        return []
+    best = parent.get("best_checkpoint") or {}
+    lines = ["", f"Resumed from `{parent['folder']}` (adapter sha256 {parent['adapter_sha256'][:10]}), itself"]
+    lines.append(
+        f"trained by `{parent.get('command')}`: {parent.get('steps_run')} steps in "
+        f"{parent.get('wall_minutes')} minutes, best validation macro-recall {best.get('macro_recall')}."
+    )
+    return lines
 
 
 def _calibration_lines(calibration: dict | None) -> list[str]:

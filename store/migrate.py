@@ -17,6 +17,8 @@ from .db import connect
 from .postgres import PostgresDatabase, connect_postgres, safe_url
 
 DATA_TABLES = ("mentions", "users", "audit_log")  # a target holding any of these is not empty
+# Tables the target's triggers fill from the mentions copied into it.
+DERIVED_TABLES = {"complaint_starts"}
 SAMPLE_ROWS = 200  # rows per table compared field by field at the end
 PROGRESS_SQL = (
     "CREATE TABLE IF NOT EXISTS _migrate_progress (source TEXT NOT NULL, name TEXT NOT NULL, "
@@ -69,9 +71,9 @@ def migrate_database(source_path: str | Path, url: str, batch_size: int = 5000,
 
 
 def shared_tables(source, target: PostgresDatabase) -> list[str]:
-    """Tables of Earshot's schema present on both sides (not migration records or search index tables)."""
+    """Tables of Earshot's schema present on both sides (not migration records, search index or derived tables)."""
     rows = source.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'")
-    names = {r[0] for r in rows.fetchall()} - {"_migrations"}
+    names = {r[0] for r in rows.fetchall()} - {"_migrations"} - DERIVED_TABLES
     names = {n for n in names if not n.startswith(("sqlite_", "mentions_fts"))}
     return sorted(names & set(target.table_names()))
 

@@ -197,15 +197,12 @@ def outcome_condition(choice: str) -> str:
 
 # Both read migration 0041's indexes of negative mentions alone: complaints newest first, and
 # an earlier complaint by the same customer about the same brand in one seek.
+# Read from complaint_starts (0043), which triggers keep as mentions are scored.
 _FIRST_COMPLAINTS = (
     "SELECT m.id, m.platform, m.author_id, m.brand, m.created_at, m.first_response_at "
-    "FROM mentions m INDEXED BY mentions_complaints WHERE m.sentiment = 'negative' AND m.author_id IS NOT NULL "
-    "AND m.created_at >= ? AND m.created_at < ? "
-    "AND m.brand IN ({brands}) AND NOT EXISTS (SELECT 1 FROM mentions e INDEXED BY mentions_complaints_by_author "
-    "WHERE e.platform = m.platform AND e.author_id = m.author_id AND e.brand = m.brand "
-    "AND e.sentiment = 'negative' AND e.created_at <= m.created_at AND e.id <> m.id "
-    "AND (e.created_at < m.created_at OR e.id < m.id)) "
-    "ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+    "FROM complaint_starts s JOIN mentions m ON m.id = s.mention_id "
+    "WHERE s.created_at >= ? AND s.created_at < ? AND s.brand IN ({brands}) "
+    "ORDER BY s.created_at DESC, s.mention_id DESC LIMIT ?"
 )
 
 

@@ -467,7 +467,10 @@ def connect_postgres(url: str, migrate: bool = True) -> PostgresDatabase:
 
 # Steps whose SQLite body cannot run on PostgreSQL, by migration name. 0015 rewrites NUL
 # characters that PostgreSQL text can never hold, so there it has nothing to do.
-PG_STEPS = {"0015_text_without_nul": lambda db: None}
+PG_STEPS = {
+    "0015_text_without_nul": lambda db: None,
+    "0043_complaint_starts": lambda db: _complaint_starts(db),
+}
 # Statements a step needs first on PostgreSQL.
 PG_BEFORE = {
     "0001_mentions": ["CREATE EXTENSION IF NOT EXISTS pg_trgm"],
@@ -511,6 +514,63 @@ def apply_migrations(db: PostgresDatabase) -> list[str]:
                 db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, utcnow()])
             applied.append(name)
     return applied
+
+
+# PostgreSQL keeps complaint_starts with statement triggers that see every changed row at once,
+# so a COPY of a million mentions costs one pass per statement, not a call per row.
+_COMPLAINT_STARTS_FUNCTION = """
+CREATE FUNCTION complaint_starts_keep() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        -- A stored start that stopped being a negative mention of its customer and brand goes,
+        DELETE FROM complaint_starts s USING old_rows o
+        WHERE s.mention_id = o.id AND s.platform = o.platform AND s.author_id = o.author_id AND s.brand = o.brand
+          AND o.sentiment = 'negative' AND o.author_id IS NOT NULL;
+        -- and that customer's next earliest complaint takes its place.
+        INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
+        SELECT DISTINCT ON (e.platform, e.author_id, e.brand) e.platform, e.author_id, e.brand, e.id, e.created_at
+        FROM (SELECT DISTINCT platform, author_id, brand FROM old_rows
+              WHERE sentiment = 'negative' AND author_id IS NOT NULL) k
+        JOIN mentions e ON e.platform = k.platform AND e.author_id = k.author_id AND e.brand = k.brand
+         AND e.sentiment = 'negative'
+        WHERE NOT EXISTS (SELECT 1 FROM complaint_starts s
+                          WHERE s.platform = k.platform AND s.author_id = k.author_id AND s.brand = k.brand)
+        ORDER BY e.platform, e.author_id, e.brand, e.created_at, e.id
+        ON CONFLICT (platform, author_id, brand) DO UPDATE SET mention_id = excluded.mention_id,
+            created_at = excluded.created_at
+        WHERE (excluded.created_at, excluded.mention_id) < (complaint_starts.created_at, complaint_starts.mention_id);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
+        SELECT DISTINCT ON (platform, author_id, brand) platform, author_id, brand, id, created_at FROM new_rows
+        WHERE sentiment = 'negative' AND author_id IS NOT NULL
+        ORDER BY platform, author_id, brand, created_at, id
+        ON CONFLICT (platform, author_id, brand) DO UPDATE SET mention_id = excluded.mention_id,
+            created_at = excluded.created_at
+        WHERE (excluded.created_at, excluded.mention_id) < (complaint_starts.created_at, complaint_starts.mention_id);
+    END IF;
+    RETURN NULL;
+END
+$body$
+"""
+_COMPLAINT_STARTS_TRIGGERS = [
+    "CREATE TRIGGER complaint_starts_insert AFTER INSERT ON mentions REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION complaint_starts_keep()",
+    "CREATE TRIGGER complaint_starts_update AFTER UPDATE ON mentions REFERENCING OLD TABLE AS old_rows "
+    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION complaint_starts_keep()",
+    "CREATE TRIGGER complaint_starts_delete AFTER DELETE ON mentions REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION complaint_starts_keep()",
+]
+
+
+def _complaint_starts(db: PostgresDatabase) -> None:
+    """Migration 0043 on PostgreSQL: the shared table and backfill, then this dialect's triggers."""
+    from .common import run_script
+    from .schema import COMPLAINT_STARTS_SQL
+
+    run_script(db, COMPLAINT_STARTS_SQL)
+    for statement in [_COMPLAINT_STARTS_FUNCTION, *_COMPLAINT_STARTS_TRIGGERS]:
+        db.conn.raw.execute(statement)
 
 
 # --- advisory locks (one collection run per source, across machines) ---------------------

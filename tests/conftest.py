@@ -171,6 +171,24 @@ def data_version(db) -> int:
     return db.execute("PRAGMA data_version").fetchone()[0]
 
 
+def migrated_before(path: Path, prefix: str) -> store.Database:
+    """A SQLite database at `path` with every migration before the one named `prefix...` applied."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    conn.commit()
+    conn.close()
+    db = store.Database(sqlite3.connect(path, isolation_level=None))
+    for name, step in store.MIGRATIONS:
+        if name.startswith(prefix):
+            break
+        with db.atomic():
+            step(db)
+            db.execute("INSERT INTO _migrations VALUES (?, 't')", [name])
+    return db
+
+
 def use_database(config: Path, url: str) -> Path:
     """Point a config file's [storage] at a PostgreSQL URL."""
     text = config.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ import csv
 import json
 
 import pytest
+from conftest import migrated_before
 
 import store
 
@@ -249,19 +250,7 @@ def test_text_with_a_nul_is_searchable_past_it_and_never_sent_raw(runner, tmp_pa
 
 
 def test_nul_already_stored_is_rewritten_by_its_migration(settings):
-    import sqlite3
-
-    conn = sqlite3.connect(settings.db_path)
-    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    conn.commit()
-    conn.close()
-    db = store.Database(sqlite3.connect(settings.db_path, isolation_level=None))
-    for name, step in store.MIGRATIONS:
-        if name.startswith("0015"):
-            break
-        with db.atomic():
-            step(db)
-            db.execute("INSERT INTO _migrations VALUES (?, 't')", [name])
+    db = migrated_before(settings.db_path, "0015")
     with db.atomic():
         db.execute("INSERT INTO mentions (platform, external_id, brand, text, created_at, collected_at, updated_at) "
                    "VALUES ('x', '1', 'Parcelo', ?, 't', 't', 't')", ["old\x00tailword text"])  # fmt: skip

@@ -121,3 +121,31 @@ def test_train_smoke(runner, tmp_path):
     card = json.loads((out / "MODEL_CARD.json").read_text())
     assert card["settings"]["max_steps"] == 4 and card["best_checkpoint"]["step"] in (2, 4)
     assert _load_bundled(64, 8, out).score(["fine"])[0].label in {"negative", "neutral", "positive"}
+
+
+@pytest.mark.slow
+def test_train_resume_starts_from_an_adapter_and_keeps_it_unless_beaten(runner, tmp_path):
+    """--resume measures the parent first; with a zero learning rate it stays the best checkpoint."""
+    from classifier.model import BUNDLED_DIR
+
+    data = str(FIXTURES / "sentiment_small.jsonl")
+    out = tmp_path / "continued"
+    args = ["train", "--data", data, "--val", data, "--out", str(out), "--max-steps", "2", "--eval-every", "1"]
+    result = runner([*args, "--batch-size", "8", "--resume", str(BUNDLED_DIR), "--lr", "0"])
+    assert result.exit_code == 0, result.output
+    assert "starting point: step 0" in result.output
+    card = json.loads((out / "MODEL_CARD.json").read_text())
+    parent = json.loads((BUNDLED_DIR / "MODEL_CARD.json").read_text())
+    assert card["resumed_from"]["best_checkpoint"] == parent["best_checkpoint"]
+    assert [h["step"] for h in card["history"]] == [0, 1, 2]
+    assert card["best_checkpoint"]["step"] == 0, "nothing learned at lr 0, so the parent is kept"
+    assert "Resumed from" in (out / "MODEL_CARD.md").read_text()
+
+
+def test_train_resume_refuses_a_different_rank(runner, tmp_path):
+    from classifier.model import BUNDLED_DIR
+
+    data = str(FIXTURES / "sentiment_small.jsonl")
+    result = runner(["train", "--data", data, "--val", data, "--out", str(tmp_path / "x"), "--max-steps", "1",
+                     "--resume", str(BUNDLED_DIR), "--rank", "4"])  # fmt: skip
+    assert result.exit_code == 1 and "pass --rank 32" in result.output

@@ -25,6 +25,9 @@ def test_the_demo_database_moves_to_postgresql_and_checks_out(runner, settings, 
         assert old.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == new.execute(
             f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table  # fmt: skip
     assert [r["id"] for r in store.inbox_mentions(new, {})] == [r["id"] for r in store.inbox_mentions(old, {})]
+    starts = "SELECT platform, author_id, brand, mention_id, created_at FROM complaint_starts ORDER BY mention_id"
+    assert [tuple(r) for r in new.execute(starts).fetchall()] == [tuple(r) for r in old.execute(starts).fetchall()]
+    assert new.execute("SELECT count(*) FROM complaint_starts").fetchone()[0] > 0, "rebuilt by the target's triggers"
     query = {"q": "parcel", "status": "all"}
     assert [r["id"] for r in store.search_inbox(new, query)[0]] == [r["id"] for r in store.search_inbox(old, query)[0]]
     user = store.list_users(old)[0]["username"]
