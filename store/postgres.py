@@ -516,50 +516,64 @@ def apply_migrations(db: PostgresDatabase) -> list[str]:
     return applied
 
 
-# PostgreSQL keeps complaint_starts with statement triggers that see every changed row at once,
-# so a COPY of a million mentions costs one pass per statement, not a call per row.
-_COMPLAINT_STARTS_FUNCTION = """
-CREATE FUNCTION complaint_starts_keep() RETURNS trigger LANGUAGE plpgsql AS $body$
+# PostgreSQL keeps complaint_starts with triggers. New mentions are handled a statement at a
+# time from the transition table, so a COPY of a million mentions is one set-based pass; an
+# update or delete is handled per row, and only for rows whose complaint facts changed (the
+# WHEN clauses), so a bulk update of statuses or assignees costs nothing here.
+_EARLIER = (
+    "ON CONFLICT (platform, author_id, brand) DO UPDATE SET mention_id = excluded.mention_id, "
+    "created_at = excluded.created_at "
+    "WHERE (excluded.created_at, excluded.mention_id) < (complaint_starts.created_at, complaint_starts.mention_id)"
+)
+_COMPLAINT_STARTS_FUNCTIONS = [
+    f"""
+CREATE FUNCTION complaint_starts_added() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        -- A stored start that stopped being a negative mention of its customer and brand goes,
-        DELETE FROM complaint_starts s USING old_rows o
-        WHERE s.mention_id = o.id AND s.platform = o.platform AND s.author_id = o.author_id AND s.brand = o.brand
-          AND o.sentiment = 'negative' AND o.author_id IS NOT NULL;
-        -- and that customer's next earliest complaint takes its place.
-        INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
-        SELECT DISTINCT ON (e.platform, e.author_id, e.brand) e.platform, e.author_id, e.brand, e.id, e.created_at
-        FROM (SELECT DISTINCT platform, author_id, brand FROM old_rows
-              WHERE sentiment = 'negative' AND author_id IS NOT NULL) k
-        JOIN mentions e ON e.platform = k.platform AND e.author_id = k.author_id AND e.brand = k.brand
-         AND e.sentiment = 'negative'
-        WHERE NOT EXISTS (SELECT 1 FROM complaint_starts s
-                          WHERE s.platform = k.platform AND s.author_id = k.author_id AND s.brand = k.brand)
-        ORDER BY e.platform, e.author_id, e.brand, e.created_at, e.id
-        ON CONFLICT (platform, author_id, brand) DO UPDATE SET mention_id = excluded.mention_id,
-            created_at = excluded.created_at
-        WHERE (excluded.created_at, excluded.mention_id) < (complaint_starts.created_at, complaint_starts.mention_id);
+    INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
+    SELECT DISTINCT ON (platform, author_id, brand) platform, author_id, brand, id, created_at FROM new_rows
+    WHERE sentiment = 'negative' AND author_id IS NOT NULL
+    ORDER BY platform, author_id, brand, created_at, id
+    {_EARLIER};
+    RETURN NULL;
+END
+$body$
+""",
+    f"""
+CREATE FUNCTION complaint_starts_changed() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    IF OLD.sentiment = 'negative' AND OLD.author_id IS NOT NULL THEN
+        -- The old row was its customer's start: the next earliest complaint takes over.
+        DELETE FROM complaint_starts WHERE platform = OLD.platform AND author_id = OLD.author_id
+            AND brand = OLD.brand AND mention_id = OLD.id;
+        IF FOUND THEN
+            INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
+            SELECT platform, author_id, brand, id, created_at FROM mentions
+            WHERE platform = OLD.platform AND author_id = OLD.author_id AND brand = OLD.brand
+              AND sentiment = 'negative' AND author_id IS NOT NULL
+            ORDER BY created_at, id LIMIT 1
+            {_EARLIER};
+        END IF;
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'UPDATE' AND NEW.sentiment = 'negative' AND NEW.author_id IS NOT NULL THEN
         INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
-        SELECT DISTINCT ON (platform, author_id, brand) platform, author_id, brand, id, created_at FROM new_rows
-        WHERE sentiment = 'negative' AND author_id IS NOT NULL
-        ORDER BY platform, author_id, brand, created_at, id
-        ON CONFLICT (platform, author_id, brand) DO UPDATE SET mention_id = excluded.mention_id,
-            created_at = excluded.created_at
-        WHERE (excluded.created_at, excluded.mention_id) < (complaint_starts.created_at, complaint_starts.mention_id);
+        VALUES (NEW.platform, NEW.author_id, NEW.brand, NEW.id, NEW.created_at)
+        {_EARLIER};
     END IF;
     RETURN NULL;
 END
 $body$
-"""
+""",
+]
 _COMPLAINT_STARTS_TRIGGERS = [
     "CREATE TRIGGER complaint_starts_insert AFTER INSERT ON mentions REFERENCING NEW TABLE AS new_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION complaint_starts_keep()",
-    "CREATE TRIGGER complaint_starts_update AFTER UPDATE ON mentions REFERENCING OLD TABLE AS old_rows "
-    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION complaint_starts_keep()",
-    "CREATE TRIGGER complaint_starts_delete AFTER DELETE ON mentions REFERENCING OLD TABLE AS old_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION complaint_starts_keep()",
+    "FOR EACH STATEMENT EXECUTE FUNCTION complaint_starts_added()",
+    "CREATE TRIGGER complaint_starts_update AFTER UPDATE OF sentiment, platform, author_id, brand, created_at "
+    "ON mentions FOR EACH ROW WHEN ((OLD.sentiment = 'negative' OR NEW.sentiment = 'negative') AND "
+    "(OLD.sentiment, OLD.platform, OLD.author_id, OLD.brand, OLD.created_at) IS DISTINCT FROM "
+    "(NEW.sentiment, NEW.platform, NEW.author_id, NEW.brand, NEW.created_at)) "
+    "EXECUTE FUNCTION complaint_starts_changed()",
+    "CREATE TRIGGER complaint_starts_delete AFTER DELETE ON mentions FOR EACH ROW "
+    "WHEN (OLD.sentiment = 'negative') EXECUTE FUNCTION complaint_starts_changed()",
 ]
 
 
@@ -569,7 +583,7 @@ def _complaint_starts(db: PostgresDatabase) -> None:
     from .schema import COMPLAINT_STARTS_SQL
 
     run_script(db, COMPLAINT_STARTS_SQL)
-    for statement in [_COMPLAINT_STARTS_FUNCTION, *_COMPLAINT_STARTS_TRIGGERS]:
+    for statement in [*_COMPLAINT_STARTS_FUNCTIONS, *_COMPLAINT_STARTS_TRIGGERS]:
         db.conn.raw.execute(statement)
 
 
