@@ -161,13 +161,19 @@ def train(
     history = []
     step, batches, running = 0, [], 0.0
     done = 0.0
+
+    def keep(scores: dict, step: int) -> None:
+        """Make this the best checkpoint: its figures, a copy of its weights, and the adapter on disk."""
+        nonlocal best, best_state
+        best = {**scores, "step": step, "epoch": round(step / per_epoch, 2)}
+        best_state = {k: v.detach().clone() for k, v in network.state_dict().items() if k in kept}
+        save_adapter(network, out, _adapter_config(settings))
+
     if settings.resume:  # the adapter it starts from is the checkpoint to beat
         scores = metrics.report(val_set.labels, predict(network, val_ids))
         history.append(_checkpoint_line(0, per_epoch, 0.0, scores, started))
         echo("starting point: " + _describe(history[-1]))
-        best = {**scores, "step": 0, "epoch": 0.0}
-        best_state = {k: v.detach().clone() for k, v in network.state_dict().items() if k in kept}
-        save_adapter(network, out, _adapter_config(settings))
+        keep(scores, 0)
     while done < 1.0:
         for group in optimizer.param_groups:
             group["lr"] = settings.learning_rate * schedule(done, settings.warmup)
@@ -194,9 +200,7 @@ def train(
             echo(_describe(history[-1]))
             running = 0.0
             if scores["macro_recall"] > best["macro_recall"]:
-                best = {**scores, "step": step, "epoch": round(step / per_epoch, 2)}
-                best_state = {k: v.detach().clone() for k, v in network.state_dict().items() if k in kept}
-                save_adapter(network, out, _adapter_config(settings))
+                keep(scores, step)
                 echo(f"  saved best checkpoint to {out}")
     if best["macro_recall"] < 0:
         raise TrainingError("training stopped before the first validation")

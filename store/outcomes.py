@@ -195,8 +195,6 @@ def outcome_condition(choice: str) -> str:
 # --- Retention ----------------------------------------------------------------------
 
 
-# Both read migration 0041's indexes of negative mentions alone: complaints newest first, and
-# an earlier complaint by the same customer about the same brand in one seek.
 # Read from complaint_starts (0043), which triggers keep as mentions are scored.
 _FIRST_COMPLAINTS = (
     "SELECT m.id, m.platform, m.author_id, m.brand, m.created_at, m.first_response_at "

@@ -28,6 +28,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from .common import StoreError, utcnow
+from .schema import COMPLAINT_STARTS_SQL, EARLIER_START
 
 PASSWORD_ENV = "EARSHOT_DATABASE_PASSWORD"
 URL_PREFIXES = ("postgresql://", "postgres://")
@@ -520,11 +521,6 @@ def apply_migrations(db: PostgresDatabase) -> list[str]:
 # time from the transition table, so a COPY of a million mentions is one set-based pass; an
 # update or delete is handled per row, and only for rows whose complaint facts changed (the
 # WHEN clauses), so a bulk update of statuses or assignees costs nothing here.
-_EARLIER = (
-    "ON CONFLICT (platform, author_id, brand) DO UPDATE SET mention_id = excluded.mention_id, "
-    "created_at = excluded.created_at "
-    "WHERE (excluded.created_at, excluded.mention_id) < (complaint_starts.created_at, complaint_starts.mention_id)"
-)
 _COMPLAINT_STARTS_FUNCTIONS = [
     f"""
 CREATE FUNCTION complaint_starts_added() RETURNS trigger LANGUAGE plpgsql AS $body$
@@ -533,7 +529,7 @@ BEGIN
     SELECT DISTINCT ON (platform, author_id, brand) platform, author_id, brand, id, created_at FROM new_rows
     WHERE sentiment = 'negative' AND author_id IS NOT NULL
     ORDER BY platform, author_id, brand, created_at, id
-    {_EARLIER};
+    {EARLIER_START};
     RETURN NULL;
 END
 $body$
@@ -551,13 +547,13 @@ BEGIN
             WHERE platform = OLD.platform AND author_id = OLD.author_id AND brand = OLD.brand
               AND sentiment = 'negative' AND author_id IS NOT NULL
             ORDER BY created_at, id LIMIT 1
-            {_EARLIER};
+            {EARLIER_START};
         END IF;
     END IF;
     IF TG_OP = 'UPDATE' AND NEW.sentiment = 'negative' AND NEW.author_id IS NOT NULL THEN
         INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
         VALUES (NEW.platform, NEW.author_id, NEW.brand, NEW.id, NEW.created_at)
-        {_EARLIER};
+        {EARLIER_START};
     END IF;
     RETURN NULL;
 END
@@ -580,7 +576,6 @@ _COMPLAINT_STARTS_TRIGGERS = [
 def _complaint_starts(db: PostgresDatabase) -> None:
     """Migration 0043 on PostgreSQL: the shared table and backfill, then this dialect's triggers."""
     from .common import run_script
-    from .schema import COMPLAINT_STARTS_SQL
 
     run_script(db, COMPLAINT_STARTS_SQL)
     for statement in [*_COMPLAINT_STARTS_FUNCTIONS, *_COMPLAINT_STARTS_TRIGGERS]:

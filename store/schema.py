@@ -608,7 +608,7 @@ COMPLAINT_STARTS_SQL = """
         WHERE n = 1;
 """
 # A candidate start replaces the stored one only when it is earlier.
-_EARLIER_START = (
+EARLIER_START = (
     "ON CONFLICT (platform, author_id, brand) DO UPDATE SET mention_id = excluded.mention_id, "
     "created_at = excluded.created_at WHERE excluded.created_at < complaint_starts.created_at "
     "OR (excluded.created_at = complaint_starts.created_at AND excluded.mention_id < complaint_starts.mention_id)"
@@ -621,13 +621,13 @@ _HAND_OVER = f"""
             SELECT platform, author_id, brand, id, created_at FROM mentions INDEXED BY mentions_complaints_by_author
             WHERE platform = old.platform AND author_id = old.author_id AND brand = old.brand
               AND sentiment = 'negative' AND author_id IS NOT NULL
-            ORDER BY created_at, id LIMIT 1 {_EARLIER_START};"""
+            ORDER BY created_at, id LIMIT 1 {EARLIER_START};"""
 # SQLite keeps complaint_starts with row triggers (store/postgres.py has PostgreSQL's).
 _SQLITE_START_TRIGGERS = f"""
     CREATE TRIGGER complaint_starts_insert AFTER INSERT ON mentions
     WHEN new.sentiment = 'negative' AND new.author_id IS NOT NULL BEGIN
         INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
-            SELECT new.platform, new.author_id, new.brand, new.id, new.created_at WHERE 1 {_EARLIER_START};
+            SELECT new.platform, new.author_id, new.brand, new.id, new.created_at WHERE 1 {EARLIER_START};
     END;
     CREATE TRIGGER complaint_starts_update AFTER UPDATE OF sentiment, platform, author_id, brand, created_at
     ON mentions WHEN (old.sentiment IS 'negative' AND old.author_id IS NOT NULL
@@ -638,7 +638,7 @@ _SQLITE_START_TRIGGERS = f"""
         {_HAND_OVER}
         INSERT INTO complaint_starts (platform, author_id, brand, mention_id, created_at)
             SELECT new.platform, new.author_id, new.brand, new.id, new.created_at
-            WHERE new.sentiment IS 'negative' AND new.author_id IS NOT NULL {_EARLIER_START};
+            WHERE new.sentiment IS 'negative' AND new.author_id IS NOT NULL {EARLIER_START};
     END;
     CREATE TRIGGER complaint_starts_delete AFTER DELETE ON mentions
     WHEN old.sentiment = 'negative' AND old.author_id IS NOT NULL BEGIN
