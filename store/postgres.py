@@ -538,6 +538,8 @@ $body$
 CREATE FUNCTION complaint_starts_changed() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     IF OLD.sentiment = 'negative' AND OLD.author_id IS NOT NULL THEN
+        -- One hand-over per customer and brand at a time: a concurrent one waits, then sees this one's start.
+        PERFORM pg_advisory_xact_lock(hashtextextended(OLD.platform || chr(31) || OLD.author_id || chr(31) || OLD.brand, 0));
         -- The old row was its customer's start: the next earliest complaint takes over.
         DELETE FROM complaint_starts WHERE platform = OLD.platform AND author_id = OLD.author_id
             AND brand = OLD.brand AND mention_id = OLD.id;

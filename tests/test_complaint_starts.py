@@ -109,3 +109,29 @@ def test_the_migration_fills_the_table_from_mentions_already_scored(settings):
         db.execute("UPDATE mentions SET sentiment = CASE WHEN id % 2 = 0 THEN 'negative' ELSE 'positive' END")
     assert store.apply_migrations(db)[0] == "0043_complaint_starts"
     assert stored(db) == expected(db) and len(stored(db)) == 5
+
+
+def test_two_writers_correcting_one_customer_at_once_leave_the_right_start(db, settings):
+    import threading
+
+    with db.atomic():
+        store.upsert_mentions(db, [mention(1, "ana", day=1), mention(2, "ana", day=2), mention(3, "ana", day=3)])
+        db.execute("UPDATE mentions SET sentiment = 'negative'")
+    first, second = store.mention_id(db, "x", "1"), store.mention_id(db, "x", "2")
+    other = store.connect(settings.database)
+    done = threading.Event()
+
+    def correct_second():
+        with other.atomic():
+            other.execute("UPDATE mentions SET sentiment = 'positive' WHERE id = ?", [second])
+        done.set()
+
+    with db.atomic():
+        db.execute("UPDATE mentions SET sentiment = 'positive' WHERE id = ?", [first])
+        writer = threading.Thread(target=correct_second)
+        writer.start()
+        assert not done.wait(0.5) or db.dialect == "sqlite", "the second hand-over waits for the first"
+    writer.join(10)
+    other.close()
+    assert done.is_set()
+    assert stored(db) == expected(db) == {("x", "ana", "Parcelo"): (store.mention_id(db, "x", "3"), "2026-11-03T09:00:00Z")}
