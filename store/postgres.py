@@ -81,6 +81,19 @@ def translate(sql: str, with_params: bool = True) -> str:
     return text
 
 
+# SQLite sorts NULL below every value; PostgreSQL above, so a descending key gets NULLS LAST
+# (indexes are translated alike). Ids and timestamps are never NULL: they keep PostgreSQL's
+# default, which lets an ascending index (the primary key, (brand, ..., created_at)) serve
+# them backwards, where NULLS LAST would sort the whole range first.
+_DESCENDING = re.compile(r"(?:([\w.]+)\s+)?\bDESC\b(?!\s+NULLS)", re.I)
+_NEVER_NULL = {"id", "rowid", "created_at"}
+
+
+def _never_null(column: str | None) -> bool:
+    """Whether a sort key names a column that no table lets be NULL."""
+    return bool(column) and column.rsplit(".", 1)[-1].lower() in _NEVER_NULL
+
+
 _WORDS = [
     (re.compile(r"\bINDEXED\s+BY\s+\w+", re.I), ""),
     (re.compile(r"\bgroup_concat\(", re.I), "string_agg("),
@@ -88,8 +101,7 @@ _WORDS = [
     (re.compile(r"\bmax\(([\w.]+),\s*([\w.]+)\)", re.I), r"GREATEST(\1, \2)"),
     (re.compile(r"\bunixepoch\(([\w.]+)\)", re.I), r"extract(epoch FROM (\1)::timestamptz)"),
     (re.compile(r"\bLIKE\b"), "ILIKE"),  # SQLite's LIKE ignores case
-    # SQLite sorts NULL below every value; PostgreSQL above. Indexes are translated alike.
-    (re.compile(r"\bDESC\b(?!\s+NULLS)", re.I), "DESC NULLS LAST"),
+    (_DESCENDING, lambda m: m[0] if _never_null(m[1]) else m[0] + " NULLS LAST"),
     (re.compile(r"\bBEGIN\s+IMMEDIATE\b", re.I), "BEGIN"),
     (re.compile(r"\bAS\s+INTEGER\b", re.I), "AS BIGINT"),  # SQLite's integers are 64-bit
 ]
@@ -471,6 +483,7 @@ def connect_postgres(url: str, migrate: bool = True) -> PostgresDatabase:
 PG_STEPS = {
     "0015_text_without_nul": lambda db: None,
     "0043_complaint_starts": lambda db: _complaint_starts(db),
+    "0044_descending_ids": lambda db: _descending_ids(db),
 }
 # Statements a step needs first on PostgreSQL.
 PG_BEFORE = {
@@ -582,6 +595,16 @@ def _complaint_starts(db: PostgresDatabase) -> None:
     run_script(db, COMPLAINT_STARTS_SQL)
     for statement in [*_COMPLAINT_STARTS_FUNCTIONS, *_COMPLAINT_STARTS_TRIGGERS]:
         db.conn.raw.execute(statement)
+
+
+def _descending_ids(db: PostgresDatabase) -> None:
+    """Migration 0044 on PostgreSQL: the urgency indexes again, with ids in the order queries now ask for."""
+    from .common import run_script
+    from .schema import ACTIVE_URGENCY_INDEXES
+
+    db.execute("DROP INDEX IF EXISTS mentions_active_urgency")
+    db.execute("DROP INDEX IF EXISTS mentions_active_brand_urgency")
+    run_script(db, ACTIVE_URGENCY_INDEXES)
 
 
 # --- advisory locks (one collection run per source, across machines) ---------------------

@@ -240,16 +240,22 @@ def _m0003_collection(db: sqlite_utils.Database) -> None:
     )
 
 
+# The default inbox's order; 0044 rebuilds them on PostgreSQL.
+ACTIVE_URGENCY_INDEXES = """
+        CREATE INDEX mentions_active_urgency ON mentions (urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+        CREATE INDEX mentions_active_brand_urgency ON mentions (brand, urgency DESC, id DESC)
+            WHERE status IN ('new', 'open', 'waiting');
+"""
+
+
 @migration("0004_console_indexes")
 def _m0004_console_indexes(db: sqlite_utils.Database) -> None:
     """Partial indexes for the default (active) inbox, threads and claims."""
     run_script(
         db,
-        """
-        CREATE INDEX mentions_active_urgency ON mentions (urgency DESC, id DESC)
-            WHERE status IN ('new', 'open', 'waiting');
-        CREATE INDEX mentions_active_brand_urgency ON mentions (brand, urgency DESC, id DESC)
-            WHERE status IN ('new', 'open', 'waiting');
+        ACTIVE_URGENCY_INDEXES
+        + """
         CREATE INDEX mentions_thread ON mentions (platform, thread_id) WHERE thread_id IS NOT NULL;
         CREATE INDEX claims_expiry ON claims (expires_at);
         """
@@ -658,6 +664,16 @@ def _m0043_complaint_starts(db: sqlite_utils.Database) -> None:
     or is deleted, so every write path keeps it without knowing about it.
     """
     run_script(db, COMPLAINT_STARTS_SQL + _SQLITE_START_TRIGGERS)
+
+
+@migration("0044_descending_ids")
+def _m0044_descending_ids(db: sqlite_utils.Database) -> None:
+    """Nothing on SQLite. PostgreSQL rebuilds the inbox's urgency indexes (store/postgres.py).
+
+    PostgreSQL's translation of ``id DESC`` used to add NULLS LAST, which stopped an ascending
+    index from serving a newest-first read backwards; ids never hold NULL, so it is gone, and
+    indexes made with it no longer match the queries.
+    """
 
 
 # New steps go here, at the end: the order above is the order they run in.

@@ -79,12 +79,67 @@ def test_inbox_and_dashboard_read_their_indexes(pg_url):
     db = store.connect(pg_url)
     inbox = "SELECT id FROM mentions WHERE brand = ? AND status = ? ORDER BY urgency DESC LIMIT 50"
     found = plan(db, inbox, ["Parcelo", "new"])
-    assert "status_urgency on mentions" in found and "Sort" not in found, "read in urgency order off an index"
+    assert "urgency on mentions" in found and "Sort" not in found, "read in urgency order off an index"
     counts = ("SELECT count(*) FROM mentions WHERE brand = ? AND platform IN (?, ?) AND sentiment = ? "
               "AND sentiment IS NOT NULL AND created_at >= ? AND created_at < ?")  # fmt: skip
     found = plan(db, counts, ["b", "x", "r", "negative", "a", "z"])
     assert "Index Only Scan using mentions_reputation" in found
     db.close()
+
+
+def test_descending_sort_keys_keep_sqlites_null_order_where_nulls_can_occur():
+    assert postgres.translate("ORDER BY m.urgency DESC, m.id DESC") == "ORDER BY m.urgency DESC NULLS LAST, m.id DESC"
+    assert postgres.translate("ORDER BY count(*) DESC, created_at DESC") == (
+        "ORDER BY count(*) DESC NULLS LAST, created_at DESC")  # fmt: skip
+    assert postgres.translate("ORDER BY valid DESC NULLS FIRST") == "ORDER BY valid DESC NULLS FIRST"
+
+
+NEWEST_FIRST = {
+    "search": ("SELECT m.id FROM mentions m WHERE m.id > ? ORDER BY m.id DESC LIMIT 10", [0], "mentions_pkey"),
+    "dashboard sample": (
+        "SELECT created_at, id FROM mentions WHERE brand = ? AND platform = ? AND sentiment = ? "
+        "AND created_at >= ? AND created_at < ? ORDER BY created_at DESC LIMIT 10",
+        ["Parcelo", "x", "negative", "a", "z"], "mentions_reputation"),
+    "active inbox": ("SELECT m.id FROM mentions m WHERE m.status IN ('new', 'open', 'waiting') "
+                     f"ORDER BY {store.inbox.INBOX_ORDERS['urgency']} LIMIT 50", [], "mentions_active_urgency"),
+}  # fmt: skip
+
+
+def sorted_plan(db, sql: str, params: list) -> str:
+    """The plan with sorting ruled out as well, so any order an index cannot give shows up as a Sort."""
+    with db.atomic():
+        db.execute("SET LOCAL enable_sort = off")
+        db.execute("SET LOCAL enable_seqscan = off")
+        return "\n".join(r[0] for r in db.execute(f"EXPLAIN {sql}", params).fetchall())
+
+
+def assert_read_off_its_index(url: str, read: str) -> None:
+    """One of NEWEST_FIRST comes in order off its index, on a fresh connection (migrations applied)."""
+    sql, params, index = NEWEST_FIRST[read]
+    db = store.connect(url)
+    found = sorted_plan(db, sql, params)
+    db.close()
+    assert index in found and "Sort" not in found, found
+
+
+@pytest.mark.parametrize("read", list(NEWEST_FIRST))
+def test_newest_first_reads_walk_an_index_backwards_without_sorting(pg_url, read):
+    assert_read_off_its_index(pg_url, read)
+
+
+def test_0044_rebuilds_indexes_made_by_the_old_descending_translation(pg_url):
+    db = store.connect(pg_url)
+    with db.atomic():  # as 0004 made them on PostgreSQL before 0044
+        for name, brand in (("mentions_active_urgency", ""), ("mentions_active_brand_urgency", "brand, ")):
+            db.execute(f"DROP INDEX {name}")
+            db.conn.raw.execute(f"CREATE INDEX {name} ON mentions ({brand}urgency DESC NULLS LAST, id DESC NULLS LAST) "
+                                "WHERE status IN ('new', 'open', 'waiting')")  # fmt: skip
+        db.execute("DELETE FROM _migrations WHERE name = '0044_descending_ids'")
+    sql, params, _ = NEWEST_FIRST["active inbox"]
+    assert "Sort" in sorted_plan(db, sql, params), "the old index no longer serves the inbox's order"
+    db.close()
+    postgres.close_pools()
+    assert_read_off_its_index(pg_url, "active inbox")
 
 
 def test_schema_types_follow_sqlite(pg_url):
