@@ -32,8 +32,11 @@ SAMPLE = 2000  # first complaints followed per view, newest first (the page says
 
 def _says_leaving(post: dict) -> bool:
     """Whether a post announces leaving (stored intents, or its text when unscored)."""
+    stored = post["intents"]
+    if stored and stored.startswith("[") and stored.endswith("]") and CHURN_INTENT not in stored:
+        return False  # a stored list without it, as most are: no need to parse it
     try:
-        intents = json.loads(post["intents"]) if post["intents"] else None
+        intents = json.loads(stored) if stored else None
     except ValueError:
         intents = None
     if not isinstance(intents, list):

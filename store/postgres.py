@@ -99,7 +99,8 @@ _WORDS = [
     (re.compile(r"\bgroup_concat\(", re.I), "string_agg("),
     (re.compile(r"\bmin\(([\w.]+),\s*([\w.]+)\)", re.I), r"LEAST(\1, \2)"),
     (re.compile(r"\bmax\(([\w.]+),\s*([\w.]+)\)", re.I), r"GREATEST(\1, \2)"),
-    (re.compile(r"\bunixepoch\(([\w.]+)\)", re.I), r"extract(epoch FROM (\1)::timestamptz)"),
+    # date_part, not extract: a double precision, which is quicker to compute and to load than extract's numeric.
+    (re.compile(r"\bunixepoch\(([\w.]+)\)", re.I), r"date_part('epoch', (\1)::timestamptz)"),
     (re.compile(r"\bLIKE\b"), "ILIKE"),  # SQLite's LIKE ignores case
     (_DESCENDING, lambda m: m[0] if _never_null(m[1]) else m[0] + " NULLS LAST"),
     (re.compile(r"\bBEGIN\s+IMMEDIATE\b", re.I), "BEGIN"),
