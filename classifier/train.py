@@ -19,6 +19,7 @@ import clock
 from classifier import metrics
 from classifier.data import Labeled, read_labeled
 from classifier.network import (
+    ADAPTER_WEIGHTS,
     LABELS,
     ModelUnavailable,
     backbone_path,
@@ -335,7 +336,7 @@ def _parent(resume: str) -> dict | None:
     parent_card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     return {
         "folder": str(folder),
-        "adapter_sha256": _sha256(folder / "adapter.safetensors"),
+        "adapter_sha256": _sha256(folder / ADAPTER_WEIGHTS),
         "command": parent_card.get("command"),
         "steps_run": parent_card.get("steps_run"),
         "wall_minutes": parent_card.get("wall_minutes"),

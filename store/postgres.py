@@ -603,8 +603,8 @@ def _descending_ids(db: PostgresDatabase) -> None:
     from .common import run_script
     from .schema import ACTIVE_URGENCY_INDEXES
 
-    db.execute("DROP INDEX IF EXISTS mentions_active_urgency")
-    db.execute("DROP INDEX IF EXISTS mentions_active_brand_urgency")
+    for name in re.findall(r"CREATE INDEX (\w+)", ACTIVE_URGENCY_INDEXES):
+        db.execute(f"DROP INDEX IF EXISTS {name}")
     run_script(db, ACTIVE_URGENCY_INDEXES)
 
 
