@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.language import is_english
-from classifier.network import LABELS, ModelUnavailable, backbone_path, pad, read_adapter_config
+from classifier.network import (
+    ADAPTER_WEIGHTS,
+    LABELS,
+    ModelUnavailable,
+    backbone_path,
+    pad,
+    read_adapter_config,
+)
 
 BUNDLED = "bundled"
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -112,7 +119,7 @@ class SentimentModel:
 def bundled_version(folder: Path = BUNDLED_DIR, label: str = BUNDLED) -> str:
     """'<label>:<adapter name>@<first 10 hex of the adapter's sha256>'; label is the version."""
     config = read_adapter_config(folder)
-    digest = hashlib.sha256((folder / "adapter.safetensors").read_bytes()).hexdigest()[:10]
+    digest = hashlib.sha256((folder / ADAPTER_WEIGHTS).read_bytes()).hexdigest()[:10]
     return f"{label}:{config['name']}@{digest}"
 
 
