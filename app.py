@@ -96,6 +96,8 @@ def import_cmd(ctx: click.Context, path: str, fmt: str | None, brand: str | None
     except store.StoreError as exc:
         raise click.ClickException(f"import stopped: {exc} (batches written before this are kept)") from exc
     click.echo(result.summary(path))
+    if indexed := store.catch_up_search(db):  # PostgreSQL indexes search after the writes
+        click.echo(f"Indexed {indexed:,} new or changed mentions for search.")
     if result.skipped:
         sys.exit(1)
 
@@ -497,6 +499,7 @@ def worker_cmd(ctx: click.Context, batch_size: int, once: bool, idle_seconds: fl
     On PostgreSQL each batch is claimed with FOR UPDATE SKIP LOCKED, so workers on
     many machines never score a mention twice, and the batch of a worker that is
     killed goes back to the others. Collect with --no-classify and let workers score.
+    Between batches a worker also indexes new and edited mentions for search.
 
     Example: python app.py worker --batch-size 128
     """
@@ -510,7 +513,8 @@ def worker_cmd(ctx: click.Context, batch_size: int, once: bool, idle_seconds: fl
     except KeyboardInterrupt:
         click.echo("Stopped: the batch in hand goes back to the queue.", err=True)
         sys.exit(130)
-    click.echo(f"Scored {tally.scored} mentions in {tally.batches} batches; none left.")
+    indexed = f"; indexed {tally.indexed} for search" if tally.indexed else ""
+    click.echo(f"Scored {tally.scored} mentions in {tally.batches} batches{indexed}; none left.")
 
 
 @cli.command("migrate-db")

@@ -3,6 +3,8 @@
 Run any number of them (`python app.py worker`), on any number of machines, against
 one PostgreSQL database: store.claimed_for_scoring hands each batch to one worker
 only, and a batch whose worker dies goes back to the others (see store/scoring.py).
+Between batches each worker also indexes queued mentions for search
+(store.catch_up_search), which PostgreSQL keeps off the writers' transactions.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class WorkerTally:
 
     batches: int = 0
     scored: int = 0
+    indexed: int = 0
 
 
 def score_one_batch(db, settings: Settings, model, batch_size: int, lease_seconds: float) -> int:
@@ -46,12 +49,14 @@ def run_worker(settings: Settings, batch_size: int = 64, once: bool = False, idl
     model = _lazy_model(db, settings)
     try:
         while True:
+            tally.indexed += store.catch_up_search(db, passes=1)
             saved = score_one_batch(db, settings, model, batch_size, lease_seconds)
             if saved:
                 tally.batches, tally.scored = tally.batches + 1, tally.scored + saved
                 echo(f"batch {tally.batches}: scored {saved} ({tally.scored} in all)")
                 continue
             if once:
+                tally.indexed += store.catch_up_search(db)
                 return tally
             _refresh_waiting(db, settings)
             time.sleep(idle_seconds)

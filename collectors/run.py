@@ -131,6 +131,7 @@ def collect(settings: Settings, sources: list[str] | None = None, echo: Echo = l
             for name in names:
                 results.append(collect_source(db, settings, name))
                 echo(results[-1].summary())
+            store.catch_up_search(db)  # PostgreSQL: make what arrived searchable through the index
             if classify and sum(r.tally.new for r in results):
                 classify_pending(db, settings, echo)
             outcomes.refresh(db, settings)  # follow-ups that arrived decide how answered mentions turned out

@@ -98,6 +98,7 @@ from .inbox import (  # noqa: F401
 from .mentions import (  # noqa: F401
     COLLECTED_COLUMNS,
     REFRESHED_COLUMNS,
+    catch_up_search,
     count_mentions,
     iter_mentions,
     mention_id,

@@ -116,17 +116,37 @@ def _active_by_urgency(filters: dict, limit: int, offset: int) -> tuple[str, lis
 def _matches(db, filters: dict, columns: str, window: int, after_id: int = 0) -> tuple[str, list]:
     """SQL for the newest `window` search matches passing the filters (the FTS index drives it)."""
     where, params = _inbox_where(filters)
-    if db.dialect == "postgresql":  # the trigram index serves each ILIKE '%term%'
-        terms = [t for t in (filters.get("q") or "").split() if len(t) >= 3]
-        found = " AND ".join("m.text ILIKE ? ESCAPE '\\'" for _ in terms) or "1 = 0"
-        sql = (f"SELECT {columns} FROM mentions m WHERE {found} AND m.id > ? AND {where} "
-               "ORDER BY m.id DESC LIMIT ?")  # fmt: skip
-        return sql, [*map(_contains, terms), after_id, *params, window]
+    if db.dialect == "postgresql":
+        return _pg_matches(filters, columns, window, after_id, where, params)
     sql = (
         f"SELECT {columns} FROM mentions_fts f JOIN mentions m ON m.id = f.rowid "
         f"WHERE mentions_fts MATCH ? AND f.rowid > ? AND {where} ORDER BY f.rowid DESC LIMIT ?"
     )
     return sql, [fts_match(filters.get("q")), after_id, *params, window]
+
+
+def _pg_matches(filters: dict, columns: str, window: int, after_id: int, where: str, params: list) -> tuple[str, list]:
+    """PostgreSQL's _matches: the newest matches among indexed mentions and among those still queued.
+
+    search_text's trigram index serves each ILIKE '%term%'; mentions queued for
+    indexing (store/postgres.py) are checked directly. Every candidate is checked
+    against its mention's current text, so an edit not yet indexed is never missed.
+    """
+    terms = [_contains(t) for t in (filters.get("q") or "").split() if len(t) >= 3]
+    found = " AND ".join("m.text ILIKE ? ESCAPE '\\'" for _ in terms) or "1 = 0"
+    indexed = found.replace("m.text", "s.text")
+    branch = f"AND {found} AND m.id > ? AND {where} ORDER BY m.id DESC LIMIT ?"
+    # The queue is read first (materialized), so its mentions are looked up by id rather than
+    # found by walking every mention newest first in search of a rare word.
+    sql = (
+        "WITH queued AS MATERIALIZED (SELECT DISTINCT mention_id FROM search_pending) "
+        f"SELECT {columns} FROM mentions m WHERE m.id IN ("
+        f"(SELECT m.id FROM search_text s JOIN mentions m ON m.id = s.mention_id WHERE {indexed} {branch}) UNION ALL "
+        f"(SELECT m.id FROM queued q JOIN mentions m ON m.id = q.mention_id WHERE 1 = 1 {branch})"
+        ") ORDER BY m.id DESC LIMIT ?"
+    )
+    tail = [*terms, after_id, *params, window]
+    return sql, [*terms, *tail, *tail, window]
 
 
 _EXTRAS = (

@@ -128,6 +128,25 @@ def _upsert_authors(db: sqlite_utils.Database, rows: list[dict], now: str) -> No
     )
 
 
+def catch_up_search(db, batch: int = 5000, passes: int | None = None) -> int:
+    """Index queued mentions for search, `batch` per transaction, until the queue is empty; return how many were taken.
+
+    Only PostgreSQL keeps a queue (SQLite indexes in the writer's transaction),
+    so on SQLite this returns 0 at once. `passes` bounds the work done per call.
+    """
+    if db.dialect != "postgresql":
+        return 0
+    from .postgres import index_pending_search
+
+    done, count = 0, 0
+    while passes is None or count < passes:
+        taken = index_pending_search(db, batch)
+        done, count = done + taken, count + 1
+        if taken < batch:  # the queue is empty, or what is left is another pass's
+            return done
+    return done
+
+
 def count_mentions(db: sqlite_utils.Database) -> int:
     """How many mentions the database holds."""
     return _count(db, "mentions")

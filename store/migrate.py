@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .common import StoreError
 from .db import connect
+from .mentions import catch_up_search
 from .postgres import PostgresDatabase, connect_postgres, safe_url
 
 DATA_TABLES = ("mentions", "users", "audit_log")  # a target holding any of these is not empty
@@ -63,6 +64,8 @@ def migrate_database(source_path: str | Path, url: str, batch_size: int = 5000,
         for name in tables:
             report.copied[name] = copy_table(source, target, key, name, batch_size, progressbar)
         _reset_identities(target, tables)
+        echo("Indexing the copied mentions for search")
+        catch_up_search(target)
         check(source, target, tables, report)
         return report
     finally:

@@ -485,6 +485,7 @@ PG_STEPS = {
     "0015_text_without_nul": lambda db: None,
     "0043_complaint_starts": lambda db: _complaint_starts(db),
     "0044_descending_ids": lambda db: _descending_ids(db),
+    "0045_search_off_the_write_path": lambda db: _search_off_the_write_path(db),
 }
 # Statements a step needs first on PostgreSQL.
 PG_BEFORE = {
@@ -606,6 +607,74 @@ def _descending_ids(db: PostgresDatabase) -> None:
     for name in re.findall(r"CREATE INDEX (\w+)", ACTIVE_URGENCY_INDEXES):
         db.execute(f"DROP INDEX IF EXISTS {name}")
     run_script(db, ACTIVE_URGENCY_INDEXES)
+
+
+# PostgreSQL's search index lives beside mentions, in search_text, with the trigram index, and is
+# kept by the scoring workers rather than by the writer: maintaining a trigram index inside each
+# ingest transaction cost more than the rest of the insert. A statement trigger queues the ids of
+# new mentions in search_pending (a bare heap: no index to maintain), and a row trigger queues any
+# mention whose text changes, after correcting its search_text row at once. Search reads both, and
+# checks every candidate against mentions.text, so it is exact whether or not the queue is drained.
+_SEARCH_INDEX_SQL = [
+    "CREATE TABLE search_text (mention_id BIGINT PRIMARY KEY REFERENCES mentions (id) ON DELETE CASCADE, "
+    "text TEXT NOT NULL)",
+    # Rows come and go by the thousand: vacuumed after every 10,000 gone, not after a fifth of the table.
+    "CREATE TABLE search_pending (mention_id BIGINT NOT NULL) "
+    "WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000)",
+    "INSERT INTO search_text (mention_id, text) SELECT id, text FROM mentions",
+    "DROP INDEX IF EXISTS mentions_text_trgm",
+    "CREATE INDEX search_text_trgm ON search_text USING gin (text gin_trgm_ops)",
+    """
+CREATE FUNCTION search_pending_added() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    INSERT INTO search_pending (mention_id) SELECT id FROM new_rows;
+    RETURN NULL;
+END
+$body$
+""",
+    """
+CREATE FUNCTION search_text_changed() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    UPDATE search_text SET text = NEW.text WHERE mention_id = NEW.id;
+    -- Queued as well: an indexing pass running now may have read the old text.
+    INSERT INTO search_pending (mention_id) VALUES (NEW.id);
+    RETURN NULL;
+END
+$body$
+""",
+    "CREATE TRIGGER search_pending_insert AFTER INSERT ON mentions REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION search_pending_added()",
+    "CREATE TRIGGER search_text_update AFTER UPDATE OF text ON mentions FOR EACH ROW "
+    "WHEN (OLD.text IS DISTINCT FROM NEW.text) EXECUTE FUNCTION search_text_changed()",
+]
+# One indexing pass: take up to N queued ids (skipping those another pass holds) and index their current text.
+_INDEX_PENDING_SQL = """
+WITH taken AS (
+    DELETE FROM search_pending WHERE ctid = ANY(ARRAY(SELECT ctid FROM search_pending LIMIT %s FOR UPDATE SKIP LOCKED))
+    RETURNING mention_id
+), written AS (
+    INSERT INTO search_text (mention_id, text)
+    SELECT m.id, m.text FROM mentions m WHERE m.id IN (SELECT mention_id FROM taken)
+    ON CONFLICT (mention_id) DO UPDATE SET text = excluded.text
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM written)
+"""
+
+
+def _search_off_the_write_path(db: PostgresDatabase) -> None:
+    """Migration 0045 on PostgreSQL: move the trigram index from mentions to search_text, kept from a queue."""
+    for statement in _SEARCH_INDEX_SQL:
+        db.conn.raw.execute(statement)
+
+
+def index_pending_search(db: PostgresDatabase, limit: int) -> int:
+    """Index the current text of up to `limit` queued mentions in one transaction; return how many were taken.
+
+    Queued ids whose mention has since been deleted are taken and dropped.
+    """
+    with db.atomic():
+        return db.conn.raw.execute(_INDEX_PENDING_SQL, [limit]).fetchone()[0]
 
 
 # --- advisory locks (one collection run per source, across machines) ---------------------

@@ -676,6 +676,15 @@ def _m0044_descending_ids(db: sqlite_utils.Database) -> None:
     """
 
 
+@migration("0045_search_off_the_write_path")
+def _m0045_search_off_the_write_path(db: sqlite_utils.Database) -> None:
+    """Nothing on SQLite, whose FTS5 index stays in the writer's transaction (see store/postgres.py).
+
+    On PostgreSQL the trigram index moves to its own table, which scoring workers fill from
+    a queue of new and edited mentions, so that ingest no longer maintains it.
+    """
+
+
 # New steps go here, at the end: the order above is the order they run in.
 
 

@@ -150,7 +150,7 @@ def search_texts(db, query: str) -> list[str]:
 def assert_search_index_sound(db) -> None:
     """SQLite's own integrity checks pass for the database and its search index (PostgreSQL: the index is valid)."""
     if db.dialect == "postgresql":
-        sql = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'mentions_text_trgm'::regclass"
+        sql = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'search_text_trgm'::regclass"
         assert db.execute(sql).fetchone()[0] is True
         return
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -28,6 +28,8 @@ def test_the_demo_database_moves_to_postgresql_and_checks_out(runner, settings, 
     starts = "SELECT platform, author_id, brand, mention_id, created_at FROM complaint_starts ORDER BY mention_id"
     assert [tuple(r) for r in new.execute(starts).fetchall()] == [tuple(r) for r in old.execute(starts).fetchall()]
     assert new.execute("SELECT count(*) FROM complaint_starts").fetchone()[0] > 0, "rebuilt by the target's triggers"
+    assert new.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0, "indexed for search before the end"
+    assert new.execute("SELECT count(*) FROM search_text").fetchone()[0] == store.count_mentions(new)
     query = {"q": "parcel", "status": "all"}
     assert [r["id"] for r in store.search_inbox(new, query)[0]] == [r["id"] for r in store.search_inbox(old, query)[0]]
     user = store.list_users(old)[0]["username"]

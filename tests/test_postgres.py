@@ -75,9 +75,79 @@ def plan(db, sql: str, params: list, sort: bool = True) -> str:
 def test_search_uses_the_trigram_index(pg_url):
     db = store.connect(pg_url)
     sql, params = store.inbox._matches(db, {"q": "พัสดุ", "status": "all"}, "m.id", 50)
-    assert "m.text ILIKE ? ESCAPE" in sql
-    assert "mentions_text_trgm" in plan(db, "SELECT m.id FROM mentions m WHERE m.text ILIKE ? ESCAPE '\\'", params[:1])
+    assert "s.text ILIKE ? ESCAPE" in sql and "search_pending" in sql
+    found = plan(db, "SELECT s.mention_id FROM search_text s WHERE s.text ILIKE ? ESCAPE '\\'", params[:1])
+    assert "search_text_trgm" in found
+    assert "mentions_text_trgm" not in "\n".join(r[0] for r in db.execute("SELECT indexname FROM pg_indexes"))
     db.close()
+
+
+def search_ids(db, query: str) -> list[int]:
+    """Ids of the mentions a console search for `query` finds, newest first."""
+    return [r["id"] for r in store.search_inbox(db, {"q": query, "status": "all"})[0]]
+
+
+def queued(db) -> list[int]:
+    """Mention ids waiting in PostgreSQL's search queue."""
+    return sorted(r[0] for r in db.execute("SELECT mention_id FROM search_pending").fetchall())
+
+
+def test_search_is_exact_before_and_after_the_queue_is_indexed(pg_url):
+    db = store.connect(pg_url)
+    with db.atomic():
+        store.upsert_mentions(db, [mention("1", "parcel lost in transit"), mention("2", "parcel arrived fine")])
+    one, two = store.mention_id(db, "x", "1"), store.mention_id(db, "x", "2")
+    assert queued(db) == [one, two], "ingest queues new mentions instead of indexing them"
+    assert search_ids(db, "parcel") == [two, one] and search_ids(db, "transit") == [one]
+    assert store.catch_up_search(db) == 2 and queued(db) == []
+    assert search_ids(db, "parcel") == [two, one] and search_ids(db, "transit") == [one]
+    with db.atomic():
+        store.upsert_mentions(db, [mention("1", "parcel found at the depot")])
+    indexed = db.execute("SELECT text FROM search_text WHERE mention_id = ?", [one]).fetchone()[0]
+    assert indexed == "parcel found at the depot", "an edit corrects the index at once"
+    assert search_ids(db, "transit") == [] and search_ids(db, "depot") == [one]
+    with db.atomic():
+        store.upsert_mentions(db, [mention("2", "parcel arrived fine")])  # same text: nothing to queue
+    assert queued(db) == [one]
+    with db.atomic():
+        db.execute("DELETE FROM mentions WHERE id = ?", [one])
+    assert store.catch_up_search(db) == 1 and queued(db) == [], "a deleted mention's queue entry is dropped"
+    assert db.execute("SELECT count(*) FROM search_text").fetchone()[0] == 1
+    assert search_ids(db, "depot") == [] and search_ids(db, "parcel") == [two]
+    db.close()
+
+
+def test_an_edit_during_an_indexing_pass_is_never_lost(pg_url):
+    indexer, editor = store.connect(pg_url), store.connect(pg_url)
+    with editor.atomic():
+        store.upsert_mentions(editor, [mention("1", "parcel version one")])
+    with indexer.atomic():  # a pass reads the first text, then an edit commits before the pass does
+        indexer.conn.raw.execute(postgres._INDEX_PENDING_SQL, [100])
+        with editor.atomic():
+            store.upsert_mentions(editor, [mention("1", "parcel version two")])
+    stale = editor.execute("SELECT text FROM search_text").fetchone()[0]
+    assert stale == "parcel version one", "the pass wrote what it read"
+    one = store.mention_id(editor, "x", "1")
+    assert queued(editor) == [one], "the edit stayed queued"
+    assert search_ids(editor, "one") == [] and search_ids(editor, "two") == [one]
+    store.catch_up_search(editor)
+    assert editor.execute("SELECT text FROM search_text").fetchone()[0] == "parcel version two"
+    assert search_ids(editor, "two") == [one] and queued(editor) == []
+    indexer.close()
+    editor.close()
+
+
+def test_two_indexing_passes_at_once_take_different_mentions(pg_url):
+    first, second = store.connect(pg_url), store.connect(pg_url)
+    with first.atomic():
+        store.upsert_mentions(first, [mention(str(i), f"parcel number {i}") for i in range(300)])
+    with first.atomic():
+        taken_first = first.conn.raw.execute(postgres._INDEX_PENDING_SQL, [200]).fetchone()[0]
+        taken_second = postgres.index_pending_search(second, 200)  # skips the rows the first pass holds
+    assert (taken_first, taken_second) == (200, 100)
+    assert queued(second) == [] and first.execute("SELECT count(*) FROM search_text").fetchone()[0] == 300
+    first.close()
+    second.close()
 
 
 def test_inbox_and_dashboard_read_their_indexes(pg_url):

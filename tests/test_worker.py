@@ -40,6 +40,10 @@ def test_a_worker_scores_every_unscored_mention_and_stops_when_asked(db, setting
     tally = worker.run_worker(settings, batch_size=32, once=True, echo=lambda line: None)
     assert (tally.scored, tally.batches) == (70, 3)
     assert store.count_unscored(db) == 0
+    # On PostgreSQL workers also index search from its queue; SQLite indexes as it writes.
+    assert tally.indexed == (70 if db.dialect == "postgresql" else 0)
+    if db.dialect == "postgresql":
+        assert db.execute("SELECT count(*) FROM search_text").fetchone()[0] == 70
     sentiments = {r[0] for r in db.execute("SELECT DISTINCT sentiment FROM mentions").fetchall()}
     assert sentiments <= {"negative", "neutral", "positive"} and sentiments
     again = worker.run_worker(settings, batch_size=32, once=True, echo=lambda line: None)
