@@ -486,6 +486,7 @@ PG_STEPS = {
     "0043_complaint_starts": lambda db: _complaint_starts(db),
     "0044_descending_ids": lambda db: _descending_ids(db),
     "0045_search_off_the_write_path": lambda db: _search_off_the_write_path(db),
+    "0046_filter_statistics": lambda db: _filter_statistics(db),
 }
 # Statements a step needs first on PostgreSQL.
 PG_BEFORE = {
@@ -666,6 +667,19 @@ def _search_off_the_write_path(db: PostgresDatabase) -> None:
     """Migration 0045 on PostgreSQL: move the trigram index from mentions to search_text, kept from a queue."""
     for statement in _SEARCH_INDEX_SQL:
         db.conn.raw.execute(statement)
+
+
+def _filter_statistics(db: PostgresDatabase) -> None:
+    """Migration 0046 on PostgreSQL: joint statistics on brand, platform and sentiment.
+
+    The planner otherwise multiplies the three columns' own frequencies, so a brand
+    that is never seen on a platform looks as common as any other pair. The dashboard's
+    newest-negatives read then walked the whole created_at index backwards looking for
+    rows that do not exist (0.8 s at a million mentions) instead of reading the
+    (brand, platform, sentiment, created_at) index, where it finds none at once.
+    """
+    db.execute("CREATE STATISTICS mentions_brand_platform_sentiment (mcv) ON brand, platform, sentiment FROM mentions")
+    db.execute("ANALYZE mentions")
 
 
 def index_pending_search(db: PostgresDatabase, limit: int) -> int:

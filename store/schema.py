@@ -685,6 +685,11 @@ def _m0045_search_off_the_write_path(db: sqlite_utils.Database) -> None:
     """
 
 
+@migration("0046_filter_statistics")
+def _m0046_filter_statistics(db: sqlite_utils.Database) -> None:
+    """Nothing on SQLite, whose reads name their index. PostgreSQL gathers joint statistics (store/postgres.py)."""
+
+
 # New steps go here, at the end: the order above is the order they run in.
 
 

@@ -162,6 +162,22 @@ def test_inbox_and_dashboard_read_their_indexes(pg_url):
     db.close()
 
 
+def test_the_planner_knows_a_brand_never_seen_on_a_platform(pg_url):
+    db = store.connect(pg_url)
+    rows = [mention(f"a{i}", "text", brand="Parcelo", platform="x", sentiment="negative") for i in range(1000)]
+    rows += [mention(f"b{i}", "text", brand="Voltel", platform="reddit", sentiment="negative") for i in range(1000)]
+    with db.atomic():
+        store.upsert_mentions(db, rows)
+        db.execute("UPDATE mentions SET sentiment = 'negative'")
+    db.execute("ANALYZE mentions")
+    sql = ("SELECT id FROM mentions WHERE brand = ? AND platform = ? AND sentiment = ? "
+           "AND created_at >= ? AND created_at < ? ORDER BY created_at DESC LIMIT 1000")  # fmt: skip
+    top = db.execute(f"EXPLAIN {sql}", ["Parcelo", "reddit", "negative", "2026-01-01", "2027-01-01"]).fetchone()[0]
+    estimate = int(top.split("rows=")[1].split()[0])
+    assert estimate < 10, f"estimated {estimate} rows for a pair that never occurs: {top}"
+    db.close()
+
+
 def test_descending_sort_keys_keep_sqlites_null_order_where_nulls_can_occur():
     assert postgres.translate("ORDER BY m.urgency DESC, m.id DESC") == "ORDER BY m.urgency DESC NULLS LAST, m.id DESC"
     assert postgres.translate("ORDER BY count(*) DESC, created_at DESC") == (
