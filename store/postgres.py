@@ -122,7 +122,8 @@ _DDL_TYPES = [
     (re.compile(r"\bINTEGER\b", re.I), "BIGINT"),
     (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
 ]
-# What stands in for the FTS5 table: a trigram index, which serves ILIKE '%term%' in any script.
+# What stands in for the FTS5 table: a trigram index, which serves ILIKE '%term%' in any script
+# (migration 0045 moves it to search_text, off the write path; see below).
 SEARCH_INDEX_SQL = "CREATE INDEX IF NOT EXISTS mentions_text_trgm ON mentions USING gin (text gin_trgm_ops)"
 # The FTS5 table's upkeep (its triggers and index writes) has no counterpart: the trigram index keeps itself.
 _DROPPED = re.compile(
@@ -657,9 +658,8 @@ WITH taken AS (
     INSERT INTO search_text (mention_id, text)
     SELECT m.id, m.text FROM mentions m WHERE m.id IN (SELECT mention_id FROM taken)
     ON CONFLICT (mention_id) DO UPDATE SET text = excluded.text
-    RETURNING 1
 )
-SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM written)
+SELECT count(*) FROM taken
 """
 
 

@@ -164,8 +164,8 @@ def test_inbox_and_dashboard_read_their_indexes(pg_url):
 
 def test_the_planner_knows_a_brand_never_seen_on_a_platform(pg_url):
     db = store.connect(pg_url)
-    rows = [mention(f"a{i}", "text", brand="Parcelo", platform="x", sentiment="negative") for i in range(1000)]
-    rows += [mention(f"b{i}", "text", brand="Voltel", platform="reddit", sentiment="negative") for i in range(1000)]
+    rows = [mention(f"a{i}", "text", brand="Parcelo", platform="x") for i in range(1000)]
+    rows += [mention(f"b{i}", "text", brand="Voltel", platform="reddit") for i in range(1000)]
     with db.atomic():
         store.upsert_mentions(db, rows)
         db.execute("UPDATE mentions SET sentiment = 'negative'")
