@@ -110,13 +110,13 @@ def response_metrics(answered: Iterable[tuple], assigned: Iterable[tuple], recei
                      names: dict[str, str]) -> dict:  # fmt: skip
     """Team and per-agent response metrics.
 
-    `answered` holds (mention id, minutes to first response, who sent the first public reply);
+    `answered` holds (minutes to first response, who sent the first public reply);
     `assigned` holds (assignee, assigned, answered). An agent's response rate is over the
     mentions assigned to them; their times are over the first responses they sent.
     """
     team: list[float] = []
     by_agent: dict[str, list[float]] = {}
-    for _mention_id, minutes, responder in answered:
+    for minutes, responder in answered:
         minutes = minutes if minutes > 0 else 0.0  # a clock skew never gives a negative time
         team.append(minutes)
         by_agent.setdefault(responder or "(unknown)", []).append(minutes)

@@ -8,6 +8,9 @@ the range holds more.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import store
 from reputation import metrics, outcome_metrics, retention, terms
@@ -64,24 +67,102 @@ def intents_of(mention: dict) -> list[str]:
 
 def responses(db, settings: Settings, filters: Filters, platforms: list[str], received: int) -> dict:
     """Response rate and times for our brands in the view, for the team and per agent."""
+    return response_figures(response_reads(db, settings, filters, platforms), settings, received)
+
+
+def response_reads(db, settings: Settings, filters: Filters, platforms: list[str]) -> dict:
+    """What the response figures are computed from: answered and assigned mentions, and agents' names."""
     own = filters.own_brands(settings)
-    answered = store.reputation_answered(db, filters.start_iso, filters.end_iso, own, platforms)
-    assigned = store.reputation_assigned(db, filters.start_iso, filters.end_iso, own, platforms)
-    result = metrics.response_metrics(answered, assigned, received, settings.sla.target_minutes,
-                                      store.user_display_names(db))  # fmt: skip
-    result["brands"] = own
+    return {
+        "brands": own, "names": store.user_display_names(db),
+        "answered": store.reputation_answered(db, filters.start_iso, filters.end_iso, own, platforms),
+        "assigned": store.reputation_assigned(db, filters.start_iso, filters.end_iso, own, platforms),
+    }  # fmt: skip
+
+
+def response_figures(reads: dict, settings: Settings, received: int) -> dict:
+    """The team's and each agent's response figures, over `received` mentions of our brands."""
+    result = metrics.response_metrics(reads["answered"], reads["assigned"], received, settings.sla.target_minutes,
+                                      reads["names"])  # fmt: skip
+    result["brands"] = reads["brands"]
     return result
 
 
-def build(db, settings: Settings, filters: Filters) -> dict:
-    """The whole overview: volume, share of voice, themes and responses."""
+def build(db, settings: Settings, filters: Filters, connect: Callable[[], Any] | None = None) -> dict:
+    """The whole overview: volume, share of voice, themes, responses, outcomes, retention and improvements.
+
+    With ``connect`` (a function that opens another connection to the same database) the
+    sections are read side by side on their own connections, so one section's queries run
+    while another's figures are computed; without it, one after the other on ``db``.
+    """
     platforms = filters.platforms(known_platforms(db))
+
+    def outcomes(d) -> dict:
+        """Outcomes and the improvements over time."""
+        return {"outcomes": outcome_metrics.figures(d, settings, filters, platforms),
+                "improvements": {"weekly": themes_over_time.weekly(d, settings, filters),
+                                 "fixes": themes_over_time.fix_effects(d, settings, filters)}}  # fmt: skip
+
+    sections = [  # the longest first, so the others fill in around them
+        lambda d: {"retention": retention.figures(d, settings, filters)},
+        lambda d: {"volume": volume(d, settings, filters, platforms)},
+        lambda d: {"themes": themes(d, settings, filters, platforms)},
+        lambda d: {"responses": response_reads(d, settings, filters, platforms)},
+        outcomes,
+    ]
     result = {"filters": filters, "platforms": platforms}
-    result["volume"] = volume(db, settings, filters, platforms)
-    result["themes"] = themes(db, settings, filters, platforms)
-    result["responses"] = responses(db, settings, filters, platforms, result["volume"]["own_mentions"])
-    result["outcomes"] = outcome_metrics.figures(db, settings, filters, platforms)
-    result["retention"] = retention.figures(db, settings, filters)
-    result["improvements"] = {"weekly": themes_over_time.weekly(db, settings, filters),
-                              "fixes": themes_over_time.fix_effects(db, settings, filters)}  # fmt: skip
+    for part in side_by_side(db, connect, sections):
+        result.update(part)
+    result["responses"] = response_figures(result["responses"], settings, result["volume"]["own_mentions"])
     return result
+
+
+def side_by_side(db, connect: Callable[[], Any] | None, jobs: list[Callable[[Any], Any]],
+                 helpers: int = 2) -> list:  # fmt: skip
+    """Each job's result, in order, for jobs that only read.
+
+    Up to ``helpers`` threads each open a connection with ``connect`` and take jobs in turn
+    with this thread, which works on ``db`` and takes whatever they have not started. A
+    helper that cannot connect (a pool in use, say) takes nothing, so the worst case is
+    the jobs one after the other, here. The first job to fail raises its error.
+    """
+    order = iter(range(len(jobs)))
+    lock = threading.Lock()
+    finished = [threading.Event() for _ in jobs]
+    results: dict[int, Any] = {}
+    errors: dict[int, BaseException] = {}
+
+    def work(conn) -> None:
+        """Run jobs on this connection until none is left."""
+        while True:
+            with lock:
+                index = next(order, None)
+            if index is None:
+                return
+            try:
+                results[index] = jobs[index](conn)
+            except BaseException as exc:  # raised again in the caller's thread
+                errors[index] = exc
+            finally:
+                finished[index].set()
+
+    def helper() -> None:
+        """Work on a connection of its own, or leave the jobs to the others."""
+        try:
+            conn = connect()
+        except Exception:
+            return
+        try:
+            work(conn)
+        finally:
+            conn.close()
+
+    if connect is not None:
+        for _ in range(min(helpers, len(jobs) - 1)):
+            threading.Thread(target=helper, name="earshot-overview", daemon=True).start()
+    work(db)
+    for event in finished:
+        event.wait()
+    if errors:
+        raise errors[min(errors)]
+    return [results[i] for i in range(len(jobs))]

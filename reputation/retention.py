@@ -74,11 +74,8 @@ def _speed(complaint: dict, sla_minutes: int) -> str:
 def figures(db, settings: Settings, filters: Filters) -> dict:
     """Cohorts by month of first complaint, and answered against unanswered, fast against slow."""
     own = filters.own_brands(settings)
-    complaints = store.first_complaints(db, filters.start_iso, filters.end_iso, own, SAMPLE)
-    later: dict[int, list[dict]] = {c["id"]: [] for c in complaints}
-    for post in store.posts_after(db, complaints):
-        later[post["complaint_id"]].append(post)
-    fates = {c["id"]: fate(later[c["id"]]) for c in complaints}
+    complaints = store.complaint_histories(db, filters.start_iso, filters.end_iso, own, SAMPLE)
+    fates = {c["id"]: fate(c["posts"]) for c in complaints}
     cohorts: dict[str, list[str]] = {}
     split: dict[str, list[str]] = {"answered": [], "unanswered": [], "fast": [], "slow": []}
     for c in complaints:

@@ -9,7 +9,7 @@ from .common import PUBLIC_REPLY_STATUSES, StoreError, _marks, _status_in, utcno
 from .schema import THEME_INDEXES
 
 __all__ = [
-    "OUTCOMES", "SurveyVoted", "add_fix", "first_complaints", "posts_after", "theme_examples", "theme_sample",
+    "OUTCOMES", "SurveyVoted", "add_fix", "complaint_histories", "theme_examples", "theme_sample",
     "theme_window", "answered_since", "csat_for_mention", "csat_for_reply",
     "followup_targets", "followups_of", "get_outcome", "link_followups", "list_fixes", "mention_followups",
     "OUTCOME_FILTERS", "outcome_condition", "outcome_counts", "record_csat", "record_survey_hit", "save_outcomes",
@@ -195,36 +195,64 @@ def outcome_condition(choice: str) -> str:
 # --- Retention ----------------------------------------------------------------------
 
 
-# Read from complaint_starts (0043), which triggers keep as mentions are scored.
-_FIRST_COMPLAINTS = (
-    "SELECT m.id, m.platform, m.author_id, m.brand, m.created_at, m.first_response_at "
-    "FROM complaint_starts s JOIN mentions m ON m.id = s.mention_id "
+# Read from complaint_starts (0043), which triggers keep as mentions are scored: the newest
+# first complaints of the range, in the order of its (created_at, mention_id) index.
+_NEWEST_STARTS = (
+    "SELECT s.mention_id, s.platform, s.author_id, s.brand, s.created_at FROM complaint_starts s "
     "WHERE s.created_at >= ? AND s.created_at < ? AND s.brand IN ({brands}) "
     "ORDER BY s.created_at DESC, s.mention_id DESC LIMIT ?"
 )
 
 
-def first_complaints(db, start: str, end: str, brands: list[str], limit: int) -> list[dict]:
-    """The newest ``limit`` first complaints in [start, end): each customer's first negative mention of a brand."""
+# Each of those complaints with the customer's later posts about the same brand (none: one row
+# of NULLs), the posts read from the author index alone (0048), in one statement and so one snapshot.
+_COMPLAINT_HISTORIES = (
+    "SELECT s.mention_id AS complaint_id, s.created_at AS complained_at, m.first_response_at, "
+    "p.id, p.sentiment, p.intents, p.created_at, CASE WHEN l.followup_id IS NULL THEN 0 ELSE 1 END AS followup "
+    f"FROM ({_NEWEST_STARTS}) s JOIN mentions m ON m.id = s.mention_id "
+    "LEFT JOIN mentions p INDEXED BY mentions_author ON p.platform = s.platform AND p.author_id = s.author_id "
+    "AND p.created_at > s.created_at AND p.brand || '' = s.brand "
+    "LEFT JOIN followups l ON l.followup_id = p.id "
+    "ORDER BY s.created_at DESC, s.mention_id DESC, p.created_at, p.id"
+)
+
+
+def complaint_histories(db, start: str, end: str, brands: list[str], limit: int) -> list[dict]:
+    """The newest ``limit`` first complaints in [start, end), each with what the customer posted later.
+
+    A first complaint is a customer's first negative mention of a brand. Each comes with its
+    id, created_at and first_response_at, and ``posts``: the same account's later posts about
+    the brand, oldest first, follow-ups to our replies marked. A post's text is read only where
+    its intents are not a stored list (not yet scored), for retention to look for leaving in its words.
+    """
     if not brands:
         return []
-    return list(db.query(_FIRST_COMPLAINTS.format(brands=_marks(brands)), [start, end, *brands, limit]))
+    complaints: dict[int, dict] = {}
+    posts = []
+    for row in db.query(_COMPLAINT_HISTORIES.format(brands=_marks(brands)), [start, end, *brands, limit]):
+        complaint = complaints.get(row["complaint_id"])
+        if complaint is None:
+            complaint = complaints[row["complaint_id"]] = {
+                "id": row["complaint_id"], "created_at": row["complained_at"],
+                "first_response_at": row["first_response_at"], "posts": [],
+            }  # fmt: skip
+        if row["id"] is not None:
+            post = {k: row[k] for k in ("id", "sentiment", "intents", "created_at", "followup")}
+            complaint["posts"].append(post)
+            posts.append(post)
+    unlisted = [p["id"] for p in posts if not _stored_list(p["intents"])]
+    texts = {}
+    for first in range(0, len(unlisted), 500):
+        part = unlisted[first : first + 500]
+        texts.update(db.execute(f"SELECT id, text FROM mentions WHERE id IN ({_marks(part)})", part).fetchall())
+    for post in posts:
+        post["text"] = texts.get(post["id"])
+    return list(complaints.values())
 
 
-def posts_after(db, complaints: list[dict]) -> list[dict]:
-    """What those customers posted about the same brand after their first complaint, follow-ups marked."""
-    found = []
-    for start in range(0, len(complaints), 500):
-        ids = [c["id"] for c in complaints[start : start + 500]]
-        found += db.query(
-            "SELECT f.id AS complaint_id, p.id, p.sentiment, p.intents, p.text, p.created_at, "
-            "CASE WHEN l.followup_id IS NULL THEN 0 ELSE 1 END AS followup FROM mentions f "
-            "JOIN mentions p ON p.platform = f.platform AND p.author_id = f.author_id AND p.created_at > f.created_at "
-            "AND p.brand || '' = f.brand LEFT JOIN followups l ON l.followup_id = p.id "
-            f"WHERE f.id IN ({_marks(ids)}) ORDER BY p.created_at, p.id",
-            ids,
-        )
-    return found
+def _stored_list(intents: str | None) -> bool:
+    """Whether stored intents look like the JSON list the classifier writes (checked without parsing)."""
+    return bool(intents) and intents.startswith("[") and intents.endswith("]")
 
 
 # --- Complaint themes -----------------------------------------------------------------

@@ -28,7 +28,13 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from .common import StoreError, utcnow
-from .schema import COMPLAINT_STARTS_SQL, EARLIER_START
+from .schema import (
+    COMPLAINT_STARTS_SQL,
+    EARLIER_START,
+    FIRST_RESPONDER_SQL,
+    RESPONSE_MINUTES_SQL,
+    RESPONSE_TIMES_SQL,
+)
 
 PASSWORD_ENV = "EARSHOT_DATABASE_PASSWORD"
 URL_PREFIXES = ("postgresql://", "postgres://")
@@ -84,9 +90,10 @@ def translate(sql: str, with_params: bool = True) -> str:
 # SQLite sorts NULL below every value; PostgreSQL above, so a descending key gets NULLS LAST
 # (indexes are translated alike). Ids and timestamps are never NULL: they keep PostgreSQL's
 # default, which lets an ascending index (the primary key, (brand, ..., created_at)) serve
-# them backwards, where NULLS LAST would sort the whole range first.
+# them backwards, where NULLS LAST would sort the whole range first. (mention_id may be NULL
+# only in audit, which no query sorts by it.)
 _DESCENDING = re.compile(r"(?:([\w.]+)\s+)?\bDESC\b(?!\s+NULLS)", re.I)
-_NEVER_NULL = {"id", "rowid", "created_at"}
+_NEVER_NULL = {"id", "rowid", "created_at", "mention_id"}
 
 
 def _never_null(column: str | None) -> bool:
@@ -488,6 +495,7 @@ PG_STEPS = {
     "0044_descending_ids": lambda db: _descending_ids(db),
     "0045_search_off_the_write_path": lambda db: _search_off_the_write_path(db),
     "0046_filter_statistics": lambda db: _filter_statistics(db),
+    "0047_stored_response_times": lambda db: _stored_response_times(db),
 }
 # Statements a step needs first on PostgreSQL.
 PG_BEFORE = {
@@ -680,6 +688,32 @@ def _filter_statistics(db: PostgresDatabase) -> None:
     """
     db.execute("CREATE STATISTICS mentions_brand_platform_sentiment (mcv) ON brand, platform, sentiment FROM mentions")
     db.execute("ANALYZE mentions")
+
+
+# PostgreSQL sets a mention's response time and first responder in the row being written.
+_RESPONSE_TIME_SQL = [
+    f"""
+CREATE FUNCTION mentions_response_time() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    NEW.response_minutes := {translate(RESPONSE_MINUTES_SQL.format(row="NEW"), with_params=False)};
+    NEW.first_responder := coalesce({translate(FIRST_RESPONDER_SQL.format(mention="NEW.id"), with_params=False)},
+                                    NEW.first_responder);
+    RETURN NEW;
+END
+$body$
+""",
+    "CREATE TRIGGER mentions_response_time BEFORE UPDATE OF first_response_at ON mentions FOR EACH ROW "
+    "WHEN (NEW.first_response_at IS NOT NULL) EXECUTE FUNCTION mentions_response_time()",
+]
+
+
+def _stored_response_times(db: PostgresDatabase) -> None:
+    """Migration 0047 on PostgreSQL: the shared columns, backfill and index, then this dialect's trigger."""
+    from .common import run_script
+
+    run_script(db, RESPONSE_TIMES_SQL)
+    for statement in _RESPONSE_TIME_SQL:
+        db.conn.raw.execute(statement)
 
 
 def index_pending_search(db: PostgresDatabase, limit: int) -> int:

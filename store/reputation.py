@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from .common import _PUBLIC_SQL, _marks
+from .common import _marks
 
 # Named queries for the dashboard, spike alerts and the report (reputation/). Time
 # ranges are half-open, [start, end), in the stored UTC ISO-8601 text. Charts are
@@ -58,37 +58,43 @@ def reputation_unscored(db, start: str, end: str, brands: list[str], platforms: 
 REPUTATION_SAMPLE_COLUMNS = "id, platform, brand, text, author_handle, created_at, url, sentiment, intents"
 
 
+_BRANCHES = 100  # index reads per statement (SQLite allows 500 parts in one compound SELECT)
+
+
 def reputation_latest(db, start: str, end: str, brands: list[str], platforms: list[str],
                       sentiments: tuple[str, ...], limit: int) -> list[dict]:  # fmt: skip
-    """The newest `limit` mentions with these sentiments in the range, newest first."""
-    newest: list[tuple[str, int]] = []
-    sql = (
-        "SELECT created_at, id FROM mentions INDEXED BY mentions_reputation WHERE brand = ? AND platform = ? "
-        "AND sentiment = ? AND created_at >= ? AND created_at < ? ORDER BY created_at DESC LIMIT ?"
+    """The newest `limit` mentions with these sentiments in the range, newest first.
+
+    One newest-first read of the reputation index per (brand, platform, sentiment), all in
+    one statement that keeps the newest `limit` of them, so no mention is fetched twice.
+    """
+    branch = (
+        f"SELECT * FROM (SELECT {REPUTATION_SAMPLE_COLUMNS} FROM mentions INDEXED BY mentions_reputation "
+        "WHERE brand = ? AND platform = ? AND sentiment = ? AND created_at >= ? AND created_at < ? "
+        "ORDER BY created_at DESC LIMIT ?) AS b{n}"
     )
-    for brand in brands:
-        for platform in platforms:
-            for sentiment in sentiments:
-                newest += db.execute(sql, [brand, platform, sentiment, start, end, limit]).fetchall()
-    ids = [mention for _, mention in sorted(newest, reverse=True)[:limit]]
-    rows = []
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk : chunk + 500]
-        sql = f"SELECT {REPUTATION_SAMPLE_COLUMNS} FROM mentions WHERE id IN ({_marks(part)})"
-        rows += db.query(sql, part)
-    return sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+    cells = [(b, p, s) for b in brands for p in platforms for s in sentiments]
+    rows: list[dict] = []
+    for first in range(0, len(cells), _BRANCHES):
+        part = cells[first : first + _BRANCHES]
+        union = " UNION ALL ".join(branch.format(n=n) for n in range(len(part)))
+        sql = f"SELECT * FROM ({union}) AS newest ORDER BY created_at DESC, id DESC LIMIT ?"
+        params = [value for cell in part for value in (*cell, start, end, limit)]
+        rows += db.query(sql, [*params, limit])
+    return sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)[:limit]
 
 
 def reputation_answered(db, start: str, end: str, brands: list[str], platforms: list[str]) -> list[tuple]:
-    """(id, minutes to first response, who sent the first public reply) of answered mentions in the range."""
+    """(minutes to first response, who sent the first public reply) of answered mentions in the range.
+
+    Both are stored on the mention as it is answered (migration 0047), so this is one index range.
+    """
     if not (brands and platforms):
         return []
     sql = (
-        "SELECT m.id, (unixepoch(m.first_response_at) - unixepoch(m.created_at)) / 60.0, "
-        f"(SELECT r.author FROM replies r INDEXED BY replies_first_public WHERE r.mention_id = m.id AND r.{_PUBLIC_SQL} "
-        "ORDER BY r.sent_at LIMIT 1) FROM mentions m INDEXED BY mentions_answered "
-        f"WHERE m.first_response_at IS NOT NULL AND m.brand IN ({_marks(brands)}) "
-        f"AND m.platform IN ({_marks(platforms)}) AND m.created_at >= ? AND m.created_at < ?"
+        "SELECT response_minutes, first_responder FROM mentions INDEXED BY mentions_answered "
+        f"WHERE first_response_at IS NOT NULL AND brand IN ({_marks(brands)}) "
+        f"AND platform IN ({_marks(platforms)}) AND created_at >= ? AND created_at < ?"
     )
     return db.execute(sql, [*brands, *platforms, start, end]).fetchall()
 

@@ -690,6 +690,65 @@ def _m0046_filter_statistics(db: sqlite_utils.Database) -> None:
     """Nothing on SQLite, whose reads name their index. PostgreSQL gathers joint statistics (store/postgres.py)."""
 
 
+# Each answered mention keeps its minutes to first response and who sent that reply (0047), so
+# the dashboard's response figures read them from one index instead of parsing two timestamps
+# and looking up the first public reply for every answered mention of the range.
+FIRST_RESPONDER_SQL = (
+    "(SELECT r.author FROM replies r INDEXED BY replies_first_public WHERE r.mention_id = {mention} "
+    "AND r.status IN ('sent', 'manual', 'demo') ORDER BY r.sent_at LIMIT 1)"
+)
+RESPONSE_MINUTES_SQL = "(unixepoch({row}.first_response_at) - unixepoch({row}.created_at)) / 60.0"
+RESPONSE_TIMES_SQL = f"""
+    ALTER TABLE mentions ADD COLUMN response_minutes REAL;
+    ALTER TABLE mentions ADD COLUMN first_responder TEXT;
+    UPDATE mentions SET response_minutes = {RESPONSE_MINUTES_SQL.format(row="mentions")},
+        first_responder = {FIRST_RESPONDER_SQL.format(mention="mentions.id")}
+        WHERE first_response_at IS NOT NULL;
+    DROP INDEX mentions_answered;
+    CREATE INDEX mentions_answered ON mentions (brand, platform, created_at, first_response_at, response_minutes,
+                                                first_responder)
+        WHERE first_response_at IS NOT NULL;
+"""
+# SQLite sets both whenever first_response_at is written (store/postgres.py has PostgreSQL's trigger).
+# A writer that names the responder itself, with no public reply stored, keeps its name.
+_SQLITE_RESPONSE_TRIGGER = f"""
+    CREATE TRIGGER mentions_response_time AFTER UPDATE OF first_response_at ON mentions
+    WHEN new.first_response_at IS NOT NULL BEGIN
+        UPDATE mentions SET response_minutes = {RESPONSE_MINUTES_SQL.format(row="new")},
+            first_responder = coalesce({FIRST_RESPONDER_SQL.format(mention="new.id")}, new.first_responder)
+            WHERE id = new.id;
+    END;
+"""
+
+
+@migration("0047_stored_response_times")
+def _m0047_stored_response_times(db: sqlite_utils.Database) -> None:
+    """Each answered mention's minutes to first response and first responder, kept as it is answered.
+
+    The dashboard's response times turned two stored timestamps into numbers and looked
+    up the first public reply for every answered mention in the range (most of the
+    Responses section's time at a million mentions). A trigger now stores both whenever
+    first_response_at is written, and the index hands them over with the range.
+    """
+    run_script(db, RESPONSE_TIMES_SQL + _SQLITE_RESPONSE_TRIGGER)
+
+
+@migration("0048_author_posts")
+def _m0048_author_posts(db: sqlite_utils.Database) -> None:
+    """The author index carries what retention reads of each later post, so it never reads the table.
+
+    Retention reads every later post of the newest 2,000 complaining customers (ten thousand
+    at a million mentions); reading each from the table was most of that section's time.
+    """
+    run_script(
+        db,
+        """
+        DROP INDEX mentions_author;
+        CREATE INDEX mentions_author ON mentions (platform, author_id, created_at, brand, sentiment, intents, id);
+        """,
+    )
+
+
 # New steps go here, at the end: the order above is the order they run in.
 
 

@@ -183,6 +183,22 @@ def test_descending_sort_keys_keep_sqlites_null_order_where_nulls_can_occur():
     assert postgres.translate("ORDER BY count(*) DESC, created_at DESC") == (
         "ORDER BY count(*) DESC NULLS LAST, created_at DESC")  # fmt: skip
     assert postgres.translate("ORDER BY valid DESC NULLS FIRST") == "ORDER BY valid DESC NULLS FIRST"
+    assert postgres.translate("ORDER BY s.created_at DESC, s.mention_id DESC") == (
+        "ORDER BY s.created_at DESC, s.mention_id DESC")  # fmt: skip
+
+
+def test_retention_reads_later_posts_from_the_author_index_alone(pg_url):
+    db = store.connect(pg_url)
+    rows = [mention(f"p{i}", "text", author_id=f"u{i % 50}", created_at=f"2026-11-{1 + i % 20:02d}T09:00:00Z")
+            for i in range(500)]
+    with db.atomic():
+        store.upsert_mentions(db, rows)
+        db.execute("UPDATE mentions SET sentiment = CASE WHEN id % 3 = 0 THEN 'negative' ELSE 'positive' END")
+    db.execute("VACUUM ANALYZE mentions")  # as autovacuum leaves it: every page visible
+    sql = store.outcomes._COMPLAINT_HISTORIES.format(brands="?")
+    found = plan(db, sql, ["2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", "Parcelo", 10])
+    db.close()
+    assert "Index Only Scan using mentions_author on mentions p" in found, found
 
 
 NEWEST_FIRST = {
@@ -193,6 +209,8 @@ NEWEST_FIRST = {
         ["Parcelo", "x", "negative", "a", "z"], "mentions_reputation"),
     "active inbox": ("SELECT m.id FROM mentions m WHERE m.status IN ('new', 'open', 'waiting') "
                      f"ORDER BY {store.inbox.INBOX_ORDERS['urgency']} LIMIT 50", [], "mentions_active_urgency"),
+    "first complaints": (store.outcomes._NEWEST_STARTS.format(brands="?"), ["a", "z", "Parcelo", 10],
+                         "complaint_starts_newest"),
 }  # fmt: skip
 
 

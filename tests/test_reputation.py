@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -152,6 +153,54 @@ def test_hourly_buckets_place_each_mention(db, settings):
     rows = data["volume"]["rows"]
     assert len(rows) == 48 and rows[9]["negative"] == 1 and rows[36]["unscored"] == 1
     assert sum(r["total"] for r in rows) == 8
+
+
+def test_the_page_reads_its_sections_side_by_side_and_gets_the_same_figures(db, settings):
+    seed_hand_fixture(db)
+    opened = []
+
+    def connect():
+        """Another connection to the test database, counted."""
+        opened.append(store.connect(settings.database, migrate=False))
+        return opened[-1]
+
+    alone = overview.build(db, settings, _range())
+    assert overview.build(db, settings, _range(), connect) == alone
+    assert opened, "the helpers read on connections of their own"
+
+
+def test_helpers_that_cannot_connect_leave_every_section_to_the_page(db, settings):
+    seed_hand_fixture(db)
+
+    def refused():
+        """A pool with nothing to lend."""
+        raise store.StoreError("no connection free")
+
+    assert overview.build(db, settings, _range(), refused) == overview.build(db, settings, _range())
+
+
+def test_a_section_that_fails_fails_the_page_with_its_own_error(db, settings):
+    def broken(_db):
+        """A section whose query fails."""
+        raise ValueError("section 2 broke")
+
+    jobs = [lambda d: 1, broken, lambda d: 3, lambda d: 4]
+    connect = partial(store.connect, settings.database, migrate=False)
+    with pytest.raises(ValueError, match="section 2 broke"):
+        overview.side_by_side(db, connect, jobs)
+    assert overview.side_by_side(db, connect, [lambda d: 1, lambda d: 2, lambda d: 3]) == [1, 2, 3]
+
+
+def test_the_newest_mentions_are_the_same_read_in_several_statements(db, settings, monkeypatch):
+    seed_hand_fixture(db)
+    args = (db, "2026-11-09T00:00:00Z", "2026-11-13T00:00:00Z", ["Lumina Mobile", "Parcelo", "Voltel"],
+            ["x", "reddit"], ("negative", "neutral", "positive"), 5)  # fmt: skip
+    together = store.reputation_latest(*args)
+    assert [m["id"] for m in together] == [m["id"] for m in sorted(together, key=lambda m: m["created_at"],
+                                                                  reverse=True)]  # fmt: skip
+    assert len(together) == 5 and together[0]["text"]
+    monkeypatch.setattr(store.reputation, "_BRANCHES", 4)  # 18 (brand, platform, sentiment) reads, in 5 statements
+    assert store.reputation_latest(*args) == together
 
 
 @pytest.mark.parametrize(

@@ -77,11 +77,47 @@ def test_answered_against_unanswered_and_fast_against_slow(db, settings, stories
 
 
 def test_a_follow_up_to_our_reply_is_not_coming_back(db, settings, stories):
-    complaints = store.first_complaints(db, "2026-10-01T00:00:00Z", "2026-11-19T00:00:00Z", ["Lumina Mobile"], 100)
-    later = store.posts_after(db, complaints)
+    later = later_posts(db)
     fay = [p for p in later if p["text"] == "@LuminaHelp thanks!"]
     assert fay and fay[0]["followup"] == 1
     assert retention.fate(fay) == "quiet"
+
+
+def test_a_post_is_read_with_its_text_only_when_its_intents_are_not_stored(db, settings, stories):
+    with db.atomic():
+        db.execute("""UPDATE mentions SET intents = '["cancellation"]' WHERE external_id = '6'""")
+    later = later_posts(db)
+    switching = [p for p in later if p["id"] == store.mention_id(db, "x", "6")]
+    assert switching[0]["text"] is None and retention.fate(switching) == "left", "the stored intent says it"
+    coming_back = [p for p in later if p["id"] == store.mention_id(db, "x", "2")]
+    assert coming_back[0]["text"] == "Lumina Mobile coverage is great now", "unscored: its words are read"
+    assert figures(db, settings)["team"]["counts"]["left"] == 1
+
+
+def later_posts(db) -> list[dict]:
+    """Every later post of the test range's first complaints."""
+    complaints = store.complaint_histories(db, "2026-10-01T00:00:00Z", "2026-11-19T00:00:00Z", ["Lumina Mobile"], 100)
+    return [p for c in complaints for p in c["posts"]]
+
+
+def test_each_complaint_comes_once_newest_first_with_its_later_posts_oldest_first(db, stories):
+    complaints = store.complaint_histories(db, "2026-10-01T00:00:00Z", "2026-11-19T00:00:00Z", ["Lumina Mobile"], 100)
+    ids = {n: store.mention_id(db, "x", str(n)) for n in range(1, 12)}
+    assert [c["id"] for c in complaints] == [ids[10], ids[7], ids[3], ids[1], ids[5]], "eve complained before"
+    by_id = {c["id"]: c for c in complaints}
+    assert [p["id"] for p in by_id[ids[10]]["posts"]] == [ids[11]] and by_id[ids[10]]["posts"][0]["followup"] == 1
+    assert by_id[ids[7]]["posts"] == [], "dev has not posted since"
+    assert by_id[ids[1]]["first_response_at"] == "2026-11-02T09:20:00Z"
+    newest = store.complaint_histories(db, "2026-10-01T00:00:00Z", "2026-11-19T00:00:00Z", ["Lumina Mobile"], 2)
+    assert [c["id"] for c in newest] == [ids[10], ids[7]]
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_reads_later_posts_from_the_author_index_alone(db):
+    sql = store.outcomes._COMPLAINT_HISTORIES.format(brands="?")
+    found = " | ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}", ["a", "z", "Parcelo", 10]).fetchall())
+    assert "SEARCH p USING COVERING INDEX mentions_author" in found, found
+    assert "SEARCH s USING INDEX complaint_starts_newest" in found, found
 
 
 def test_retention_csv_section(db, settings, stories, client):

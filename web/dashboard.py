@@ -13,7 +13,7 @@ from reputation import exports, outcome_metrics, overview, report, themes
 from reputation.filters import FilterError, Filters, from_request
 from reputation.report import bucket_label, minutes_label
 from web.auth import editor_required
-from web.db import get_db
+from web.db import connector, get_db
 from web.views import done, settings
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -53,7 +53,7 @@ def chart_data(data: dict) -> dict:
 def index():
     """The dashboard for the chosen range, brand and platform."""
     filters, error = current_filters()
-    data = overview.build(get_db(), settings(), filters)
+    data = overview.build(get_db(), settings(), filters, connector())
     page = render_template(
         "dashboard/index.html", data=data, filters=filters, args=filters.query_args(), error=error,
         charts=chart_data(data), platforms=overview.known_platforms(get_db()), quick=quick_ranges(),
@@ -87,7 +87,7 @@ def metrics_csv(section: str | None = None):
     filters, error = current_filters()
     if error:
         abort(400, description=error)
-    data = overview.build(get_db(), settings(), filters)
+    data = overview.build(get_db(), settings(), filters, connector())
     body = exports.section_csv(data, section) if section else exports.all_metrics_csv(data)
     return _csv(body, f"earshot-{section or 'metrics'}-{filters.query_args()['from']}.csv")
 

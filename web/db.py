@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, current_app, g
 
 import store
@@ -12,6 +14,11 @@ def get_db():
     if "db" not in g:
         g.db = store.connect(current_app.config["EARSHOT_SETTINGS"].database, migrate=False)
     return g.db
+
+
+def connector():
+    """A function that opens another connection to the request's database, for reads in other threads."""
+    return partial(store.connect, current_app.config["EARSHOT_SETTINGS"].database, migrate=False)
 
 
 def close_db(exc: BaseException | None = None) -> None:
