@@ -92,44 +92,58 @@ def _quantile(ordered: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def response_summary(minutes: list[float], received: int | None, sla_minutes: float) -> dict:
-    """Answered, response rate, median and p90 minutes, and the share within the SLA."""
-    ordered = sorted(minutes)
-    answered = len(ordered)
-    within = bisect.bisect_right(ordered, sla_minutes)
+TEAM = None  # the key of the whole team's times in a dict of response times
+
+
+def time_summary(minutes: list[float], sla_minutes: float) -> tuple[int, float | None, float | None, int]:
+    """(first responses, median minutes, p90 minutes, how many within the SLA) of some response times."""
+    ordered = sorted(m if m > 0 else 0.0 for m in minutes)  # a clock skew never gives a negative time
+    return (len(ordered), _quantile(ordered, 0.5), _quantile(ordered, 0.9),
+            bisect.bisect_right(ordered, sla_minutes))  # fmt: skip
+
+
+def response_times(answered: Iterable[tuple], sla_minutes: float) -> dict[str | None, tuple]:
+    """time_summary() of the team (key TEAM) and of each responder, from (minutes, responder) rows."""
+    team: list[float] = []
+    by_agent: dict[str, list[float]] = {}
+    for minutes, responder in answered:
+        team.append(minutes)
+        by_agent.setdefault(responder or "(unknown)", []).append(minutes)
+    found = {agent: time_summary(values, sla_minutes) for agent, values in by_agent.items()}
+    return {**found, TEAM: time_summary(team, sla_minutes)}
+
+
+def response_summary(times: tuple, received: int | None) -> dict:
+    """Answered, response rate, median and p90 minutes, and the share within the SLA, from a time_summary()."""
+    answered, median, p90, within = times
     return {
         "received": received, "answered": answered,
         "response_rate": _percent(answered, received),
-        "median_minutes": _round(_quantile(ordered, 0.5)),
-        "p90_minutes": _round(_quantile(ordered, 0.9)),
+        "median_minutes": _round(median), "p90_minutes": _round(p90),
         "within_sla": _percent(within, answered),
     }  # fmt: skip
 
 
-def response_metrics(answered: Iterable[tuple], assigned: Iterable[tuple], received: int, sla_minutes: float,
+def response_metrics(times: dict[str | None, tuple], assigned: Iterable[tuple], received: int, sla_minutes: float,
                      names: dict[str, str]) -> dict:  # fmt: skip
     """Team and per-agent response metrics.
 
-    `answered` holds (minutes to first response, who sent the first public reply);
-    `assigned` holds (assignee, assigned, answered). An agent's response rate is over the
-    mentions assigned to them; their times are over the first responses they sent.
+    `times` holds time_summary() figures for the team (key TEAM) and for each responder (who sent
+    the first public reply); `assigned` holds (assignee, assigned, answered). An agent's response
+    rate is over the mentions assigned to them; their times are over the first responses they sent.
     """
-    team: list[float] = []
-    by_agent: dict[str, list[float]] = {}
-    for minutes, responder in answered:
-        minutes = minutes if minutes > 0 else 0.0  # a clock skew never gives a negative time
-        team.append(minutes)
-        by_agent.setdefault(responder or "(unknown)", []).append(minutes)
+    nobody = (0, None, None, 0)
+    team = times.get(TEAM, nobody)
     load = {name: (count, done) for name, count, done in assigned}
     agents = []
-    for agent in sorted(set(by_agent) | set(load)):
-        row = response_summary(by_agent.get(agent, []), None, sla_minutes)
+    for agent in sorted({a for a in times if a is not TEAM} | set(load)):
+        row = response_summary(times.get(agent, nobody), None)
         count, done = load.get(agent, (0, 0))
         row.update(agent=agent, name=names.get(agent, agent), assigned=count, response_rate=_percent(done, count),
-                   share_of_responses=_percent(row["answered"], len(team)))  # fmt: skip
+                   share_of_responses=_percent(row["answered"], team[0]))  # fmt: skip
         agents.append(row)
     agents.sort(key=lambda r: (-r["answered"], r["name"].lower()))
-    return {"team": response_summary(team, received, sla_minutes), "agents": agents, "sla_minutes": sla_minutes}
+    return {"team": response_summary(team, received), "agents": agents, "sla_minutes": sla_minutes}
 
 
 def intent_themes(negatives: list[dict], intents_of, limit: int = 8, examples: int = 2) -> list[dict]:

@@ -71,18 +71,23 @@ def responses(db, settings: Settings, filters: Filters, platforms: list[str], re
 
 
 def response_reads(db, settings: Settings, filters: Filters, platforms: list[str]) -> dict:
-    """What the response figures are computed from: answered and assigned mentions, and agents' names."""
-    own = filters.own_brands(settings)
-    return {
-        "brands": own, "names": store.user_display_names(db),
-        "answered": store.reputation_answered(db, filters.start_iso, filters.end_iso, own, platforms),
-        "assigned": store.reputation_assigned(db, filters.start_iso, filters.end_iso, own, platforms),
-    }  # fmt: skip
+    """What the response figures are computed from: response times, assigned mentions and agents' names.
+
+    PostgreSQL works the medians out itself; SQLite, which cannot, hands over every answered mention.
+    """
+    own, sla = filters.own_brands(settings), settings.sla.target_minutes
+    span = (filters.start_iso, filters.end_iso, own, platforms)
+    if db.dialect == "postgresql":
+        times = store.reputation_response_times(db, *span, sla)
+    else:
+        times = metrics.response_times(store.reputation_answered(db, *span), sla)
+    return {"brands": own, "names": store.user_display_names(db), "times": times,
+            "assigned": store.reputation_assigned(db, *span)}  # fmt: skip
 
 
 def response_figures(reads: dict, settings: Settings, received: int) -> dict:
     """The team's and each agent's response figures, over `received` mentions of our brands."""
-    result = metrics.response_metrics(reads["answered"], reads["assigned"], received, settings.sla.target_minutes,
+    result = metrics.response_metrics(reads["times"], reads["assigned"], received, settings.sla.target_minutes,
                                       reads["names"])  # fmt: skip
     result["brands"] = reads["brands"]
     return result

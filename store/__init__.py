@@ -123,6 +123,7 @@ from .reputation import (  # noqa: F401
     reputation_counts,
     reputation_latest,
     reputation_mentions,
+    reputation_response_times,
     reputation_unscored,
     reputation_windows,
 )

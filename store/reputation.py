@@ -65,11 +65,11 @@ def reputation_latest(db, start: str, end: str, brands: list[str], platforms: li
                       sentiments: tuple[str, ...], limit: int) -> list[dict]:  # fmt: skip
     """The newest `limit` mentions with these sentiments in the range, newest first.
 
-    One newest-first read of the reputation index per (brand, platform, sentiment), all in
-    one statement that keeps the newest `limit` of them, so no mention is fetched twice.
+    One statement: a newest-first read of the reputation index per (brand, platform, sentiment),
+    of times and ids only, keeps the newest `limit`, and only those mentions are then read.
     """
     branch = (
-        f"SELECT * FROM (SELECT {REPUTATION_SAMPLE_COLUMNS} FROM mentions INDEXED BY mentions_reputation "
+        "SELECT * FROM (SELECT created_at, id FROM mentions INDEXED BY mentions_reputation "
         "WHERE brand = ? AND platform = ? AND sentiment = ? AND created_at >= ? AND created_at < ? "
         "ORDER BY created_at DESC LIMIT ?) AS b{n}"
     )
@@ -78,7 +78,10 @@ def reputation_latest(db, start: str, end: str, brands: list[str], platforms: li
     for first in range(0, len(cells), _BRANCHES):
         part = cells[first : first + _BRANCHES]
         union = " UNION ALL ".join(branch.format(n=n) for n in range(len(part)))
-        sql = f"SELECT * FROM ({union}) AS newest ORDER BY created_at DESC, id DESC LIMIT ?"
+        sql = (
+            f"SELECT {REPUTATION_SAMPLE_COLUMNS} FROM mentions WHERE id IN (SELECT id FROM ({union}) AS newest "
+            "ORDER BY created_at DESC, id DESC LIMIT ?)"
+        )
         params = [value for cell in part for value in (*cell, start, end, limit)]
         rows += db.query(sql, [*params, limit])
     return sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)[:limit]
@@ -97,6 +100,29 @@ def reputation_answered(db, start: str, end: str, brands: list[str], platforms: 
         f"AND platform IN ({_marks(platforms)}) AND created_at >= ? AND created_at < ?"
     )
     return db.execute(sql, [*brands, *platforms, start, end]).fetchall()
+
+
+def reputation_response_times(db, start: str, end: str, brands: list[str], platforms: list[str],
+                              sla_minutes: float) -> dict[str | None, tuple]:  # fmt: skip
+    """PostgreSQL only: for the team (key None) and each first responder, (answered, median and p90 minutes,
+    answered within the SLA), over answered mentions in the range, worked out by the server.
+
+    The figures reputation.metrics.response_times gives from reputation_answered's rows (SQLite has
+    no percentile_cont): percentile_cont interpolates between ranks as it does, and a negative time
+    from a clock skew counts as 0 there too.
+    """
+    if not (brands and platforms):
+        return {None: (0, None, None, 0)}
+    sql = (
+        "SELECT GROUPING(responder), responder, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes), "
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY minutes), count(*) FILTER (WHERE minutes <= ?) "
+        "FROM (SELECT coalesce(first_responder, '(unknown)') AS responder, greatest(response_minutes, 0) AS minutes "
+        f"FROM mentions WHERE first_response_at IS NOT NULL AND brand IN ({_marks(brands)}) "
+        f"AND platform IN ({_marks(platforms)}) AND created_at >= ? AND created_at < ?) AS answered "
+        "GROUP BY GROUPING SETS ((responder), ())"
+    )
+    rows = db.execute(sql, [sla_minutes, *brands, *platforms, start, end]).fetchall()
+    return {None if team else responder: (n, median, p90, within) for team, responder, n, median, p90, within in rows}
 
 
 def reputation_assigned(db, start: str, end: str, brands: list[str], platforms: list[str]) -> list[tuple]:

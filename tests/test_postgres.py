@@ -411,3 +411,30 @@ def test_two_collect_runs_of_one_source_never_overlap_or_duplicate(tmp_path, pg_
     assert runs[1] == 257 and runs[0] >= 2, "every stored mention was new to exactly one run"
     assert db.execute("SELECT count(*) FROM collector_runs WHERE status = 'running'").fetchone()[0] == 0
     db.close()
+
+
+def test_the_server_works_out_the_response_times_python_does(pg_url):
+    import random
+    from datetime import timedelta
+
+    from reputation import metrics
+
+    rng = random.Random(7)
+    db = store.connect(pg_url)
+    rows = [mention(f"r{i}", "text", created_at=f"2026-11-{1 + i % 9:02d}T{i % 24:02d}:{i % 60:02d}:00Z")
+            for i in range(300)]  # fmt: skip
+    with db.atomic():
+        store.upsert_mentions(db, rows)
+        for mention_id, created in db.execute("SELECT id, created_at FROM mentions").fetchall():
+            if rng.random() < 0.8:  # a few answers "before" the mention: a clock skew, counted as 0
+                answered = store.parse_utc(created) + timedelta(seconds=rng.randint(-600, 90000))
+                db.execute("UPDATE mentions SET first_response_at = ?, first_responder = ? WHERE id = ?",
+                           [store.utc_text(answered), rng.choice(["sam", "alex", None]), mention_id])  # fmt: skip
+    span = ("2026-11-02T00:00:00Z", "2026-11-09T00:00:00Z", ["Parcelo"], ["x"])
+    expected = metrics.response_times(store.reputation_answered(db, *span), 60)
+    found = store.reputation_response_times(db, *span, 60)
+    db.close()
+    assert set(found) == set(expected) == {None, "sam", "alex", "(unknown)"}
+    for who, (n, median, p90, within) in expected.items():
+        assert found[who] == (n, pytest.approx(median), pytest.approx(p90), within), who
+    assert expected[None][0] > 150 and 0 < expected[None][3] < expected[None][0]

@@ -215,7 +215,7 @@ def test_percentile_interpolates_between_ranks(values, q, expected):
 def test_net_sentiment_and_empty_views():
     assert metrics.net_sentiment(2, 4, 7) == -28.6
     assert metrics.net_sentiment(0, 0, 0) is None
-    empty = metrics.response_metrics([], [], 0, 60, {})
+    empty = metrics.response_metrics(metrics.response_times([], 60), [], 0, 60, {})
     assert empty["team"] == {"received": 0, "answered": 0, "response_rate": None, "median_minutes": None,
                              "p90_minutes": None, "within_sla": None}  # fmt: skip
 
