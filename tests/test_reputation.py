@@ -31,6 +31,7 @@ By hand:
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
@@ -157,16 +158,16 @@ def test_hourly_buckets_place_each_mention(db, settings):
 
 def test_the_page_reads_its_sections_side_by_side_and_gets_the_same_figures(db, settings):
     seed_hand_fixture(db)
-    opened = []
+    connect = partial(store.connect, settings.database, migrate=False)
+    assert overview.build(db, settings, _range(), connect) == overview.build(db, settings, _range())
+    both = threading.Barrier(2, timeout=20)
 
-    def connect():
-        """Another connection to the test database, counted."""
-        opened.append(store.connect(settings.database, migrate=False))
-        return opened[-1]
+    def meet(d):
+        """A section that finishes only once another runs at the same time, on its own connection."""
+        both.wait()
+        return d is db
 
-    alone = overview.build(db, settings, _range())
-    assert overview.build(db, settings, _range(), connect) == alone
-    assert opened, "the helpers read on connections of their own"
+    assert sorted(overview.side_by_side(db, connect, [meet, meet])) == [False, True]
 
 
 def test_helpers_that_cannot_connect_leave_every_section_to_the_page(db, settings):
